@@ -1,0 +1,32 @@
+"""Keyed fingerprints of secret values.
+
+A fingerprint lets us say "these two stores hold the same value" without holding two plaintexts
+side by side and without a digest that could be brute-forced offline: it is HMAC-SHA256 under a key
+that is either given (SSOT_FINGERPRINT_KEY, so fingerprints are comparable across runs and with
+those computed inside Postgres by pgcrypto) or random for this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from functools import cache
+
+
+@cache
+def fingerprint_key() -> bytes:
+    given = os.environ.get("SSOT_FINGERPRINT_KEY")
+    return given.encode() if given else secrets.token_bytes(32)
+
+
+def fingerprint(value: str | bytes, key: bytes | None = None) -> str:
+    data = value.encode() if isinstance(value, str) else value
+    return hmac.new(key or fingerprint_key(), data, hashlib.sha256).hexdigest()
+
+
+def redact(value: str) -> str:
+    """A shape-only description of a secret: enough to recognise it, never enough to use it."""
+    head = value[:4] if len(value) >= 16 else ""
+    return f"{head}…({len(value)} chars)" if head else f"…({len(value)} chars)"

@@ -1,0 +1,109 @@
+"""YAML loading that remembers where each value came from.
+
+Errors and findings must name the file and the line; PyYAML's plain loaders drop positions, so this
+loader builds plain Python values from the node tree and keeps a side table: key path -> line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ssot.errors import ConfigError, ConfigIssue
+
+KeyPath = tuple[str | int, ...]
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader whose only job is to compose nodes; construction is done by `_build`."""
+
+
+def _fmt_path(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+format_path = _fmt_path
+
+
+@dataclass
+class Positioned:
+    """A loaded document: the plain value and the 1-based line of every key path in it."""
+
+    file: str
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line(self, path: KeyPath) -> int | None:
+        # Fall back to the nearest enclosing key so that an error on a missing key still points
+        # at the mapping that lacks it.
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+def _build(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
+           issues: list[ConfigIssue], ctor: yaml.constructor.SafeConstructor) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for knode, vnode in node.value:
+            if knode.tag == "tag:yaml.org,2002:merge":
+                issues.append(ConfigIssue(file, _fmt_path(path), "no YAML merge keys ('<<'); write keys out",
+                                          knode.start_mark.line + 1))
+                continue
+            key = ctor.construct_object(knode, deep=True)
+            if not isinstance(key, str):
+                issues.append(ConfigIssue(file, _fmt_path(path), f"string keys, got {key!r}",
+                                          knode.start_mark.line + 1))
+                continue
+            if key in out:
+                issues.append(ConfigIssue(file, _fmt_path((*path, key)), "each key once (duplicate key)",
+                                          knode.start_mark.line + 1))
+                continue
+            lines[(*path, key)] = knode.start_mark.line + 1
+            out[key] = _build(vnode, (*path, key), lines, file, issues, ctor)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(child, (*path, i), lines, file, issues, ctor) for i, child in enumerate(node.value)]
+    return ctor.construct_object(node, deep=True)
+
+
+def load_yaml(path: str | Path, text: str | None = None, display: str | None = None) -> Positioned:
+    """Load one YAML document with positions. Syntax errors become a ConfigError naming the line."""
+    file = display or str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError.single(file, "", "an existing file (not found)") from None
+        except UnicodeDecodeError:
+            raise ConfigError.single(file, "", "UTF-8 text") from None
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError.single(file, "", f"valid YAML ({exc.problem})", line) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError.single(file, "", f"valid YAML ({exc})") from None
+    finally:
+        loader.dispose()
+    issues: list[ConfigIssue] = []
+    lines: dict[KeyPath, int] = {}
+    data = None if node is None else _build(node, (), lines, file, issues, yaml.constructor.SafeConstructor())
+    if issues:
+        raise ConfigError(issues)
+    return Positioned(file=file, data=data, lines=lines)
