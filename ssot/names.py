@@ -42,6 +42,17 @@ def pg_identifier_problem(name: object) -> str | None:
     return None
 
 
+def pg_identifier_problem_allow_pg(name: object) -> str | None:
+    """As pg_identifier_problem, for names that refer to existing objects (which may be pg_*)."""
+    if not isinstance(name, str):
+        return f"a name (string), got {type(name).__name__}"
+    if not _PG_IDENT.match(name):
+        return (
+            f"a lowercase identifier matching [a-z_][a-z0-9_]* of at most 63 characters, got {name!r}"
+        )
+    return None
+
+
 def secret_name_problem(name: object) -> str | None:
     if not isinstance(name, str) or not _SECRET_NAME.match(name):
         return f"a Vault secret name matching [a-z][a-z0-9_]* (at most 63 characters), got {name!r}"

@@ -7,6 +7,7 @@ loader builds plain Python values from the node tree and keeps a side table: key
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,20 @@ KeyPath = tuple[str | int, ...]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader whose only job is to compose nodes; construction is done by `_build`."""
+    """A SafeLoader whose only job is to compose nodes; construction is done by `_build`.
+
+    Pulumi reads stack files with a YAML 1.2 parser, where `on`, `yes` and `no` are strings, not
+    booleans as in PyYAML's YAML 1.1 default. Resolving them as 1.1 would silently turn a key like
+    `on: table` into `True: table`, so only true/false are booleans here, as for Pulumi.
+    """
+
+
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def _fmt_path(path: KeyPath) -> str:
