@@ -1,0 +1,5 @@
+"""Pulumi entry point: the stack's platform, declared from stacks/Pulumi.<stack>.yaml."""
+
+from ssot.program import main
+
+main()
