@@ -77,7 +77,10 @@ def _build(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
                 issues.append(ConfigIssue(file, _fmt_path(path), "no YAML merge keys ('<<'); write keys out",
                                           knode.start_mark.line + 1))
                 continue
-            key = ctor.construct_object(knode, deep=True)
+            try:
+                key = ctor.construct_object(knode, deep=True)
+            except (ValueError, yaml.constructor.ConstructorError):
+                key = None
             if not isinstance(key, str):
                 issues.append(ConfigIssue(file, _fmt_path(path), f"string keys, got {key!r}",
                                           knode.start_mark.line + 1))
@@ -91,7 +94,12 @@ def _build(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(child, (*path, i), lines, file, issues, ctor) for i, child in enumerate(node.value)]
-    return ctor.construct_object(node, deep=True)
+    try:
+        return ctor.construct_object(node, deep=True)
+    except (ValueError, yaml.constructor.ConstructorError) as exc:
+        # e.g. an impossible date (2025-02-30) that the YAML resolver took for a timestamp.
+        issues.append(ConfigIssue(file, _fmt_path(path), f"a valid value ({exc})", node.start_mark.line + 1))
+        return None
 
 
 def load_yaml(path: str | Path, text: str | None = None, display: str | None = None) -> Positioned:

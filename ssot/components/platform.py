@@ -35,6 +35,13 @@ class Platform(pulumi.ComponentResource):
                 {**j.as_dict(), "expires": j.expires.isoformat()} for j in decl.justifications],
             "odoo": {"url": decl.odoo.url, "database": decl.odoo.database, **where(decl.odoo)} if decl.odoo else None,
             "aws": {"region": decl.aws.region, **where(decl.aws)} if decl.aws else None,
+            # Plaintext where a secret belongs, for values that feed no store of their own (Vault,
+            # Edge and role secrets carry their source on their own component).
+            "literal_sources": {
+                label: {"path": src.where.file, "line": src.where.line, "ref": src.ref}
+                for label, src in decl.secret_sources()
+                if src.kind == "literal" and not label.startswith(("vault:", "edge:", "role:"))
+            },
         }
         super().__init__(f"{TYPE_PREFIX}:Platform", name, {"doctrine": doctrine}, opts)
         me = pulumi.ResourceOptions(parent=self)

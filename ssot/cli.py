@@ -1,0 +1,195 @@
+"""`ssot`: the command line.
+
+  ssot db start|stop|status         the local Supabase database (throwaway PostgreSQL 15 + pg_cron)
+  ssot show [--stack local]         the platform a stack declares, as a table of resources
+  ssot preview --stack NAME         the Pulumi program evaluated offline, checked against the doctrine
+  ssot scan [PATH]                  the repository's files checked against the doctrine
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 incomplete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ssot import __version__
+from ssot.errors import SsotError
+from ssot.findings import Severity
+
+EXIT_USAGE = 2
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected {exc}") from None
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    from ssot.reporters import FORMATS
+
+    p.add_argument("--format", choices=sorted(FORMATS), default="text", help="report format (default: text)")
+    p.add_argument("--output", type=Path, help="write the report here instead of standard output")
+    p.add_argument("--also", action="append", default=[], metavar="FORMAT=PATH",
+                   help="also write the report in another format (repeatable), e.g. sarif=ssot.sarif")
+    p.add_argument("--fail-on", type=_severity, default=Severity.HIGH, metavar="SEVERITY",
+                   help="exit 1 when a finding is at or above this severity: info, low, medium, high, critical "
+                        "(default: high)")
+    p.add_argument("--suppressions", type=Path,
+                   help="suppressions file (default: .ssot/suppressions.yaml under the project, if present)")
+    p.add_argument("--baseline", type=Path, help="only findings not in this baseline count")
+    p.add_argument("--write-baseline", type=Path, help="record the current findings as the baseline and exit 0")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ssot", description=__doc__.split("\n\n")[0] if __doc__ else None,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
+                                         "Exit codes: 0 clean, 1 findings at or above --fail-on, "
+                                         "2 bad usage or config, 3 incomplete."))
+    parser.add_argument("--version", action="version", version=f"ssot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="the local Supabase database")
+    db.add_argument("action", choices=("start", "stop", "status"))
+    db.add_argument("--datadir", type=Path, help="cluster directory (default: .pgdata in the project)")
+    db.add_argument("--port", type=int, help="TCP port (default: $SSOT_LOCAL_DB_PORT or 54329)")
+
+    show = sub.add_parser("show", help="the platform a stack declares, as a table of resources")
+    show.add_argument("--stack", default="local")
+    show.add_argument("--root", type=Path, default=Path("."), help="the Pulumi project (default: .)")
+
+    pv = sub.add_parser("preview", help="evaluate the Pulumi program offline and check it against the doctrine")
+    pv.add_argument("--stack", default="local")
+    pv.add_argument("--root", type=Path, default=Path("."), help="the Pulumi project (default: .)")
+    _report_options(pv)
+
+    sc = sub.add_parser("scan", help="check the repository's files against the doctrine")
+    sc.add_argument("path", nargs="?", type=Path, default=Path("."))
+    sc.add_argument("--no-checkov", action="store_true", help="run only ssot's own scanners")
+    _report_options(sc)
+    return parser
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from ssot import localdb
+
+    if args.action == "start":
+        db = localdb.start(args.datadir, args.port)
+        print(f"local database running: postgresql://{db.user}@{db.host}:{db.port}/{db.dbname} "
+              f"(pid {db.pid}, data in {db.datadir}; password in {db.password_file})")
+    elif args.action == "stop":
+        stopped = localdb.stop(args.datadir)
+        print("local database stopped" if stopped else "local database was not running")
+    else:
+        st = localdb.status(args.datadir)
+        if st.running:
+            print(f"running on 127.0.0.1:{st.port} (pid {st.pid}, data in {st.datadir})")
+        else:
+            print(f"{'stopped' if st.initialized else 'not initialised'} (data in {st.datadir})")
+            return 3 if st.initialized else 0
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from ssot.show import render_platform
+
+    print(render_platform(args.root.resolve(), args.stack))
+    return 0
+
+
+def _write(text: str, path: Path | None) -> None:
+    if path is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SsotError(f"{path}: cannot write the report ({exc.strerror})") from None
+
+
+def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> int:
+    from ssot import suppressions
+    from ssot.reporters import Report, render
+    from ssot.reporters.sarif import information_uri_from_env
+    from ssot.rules import all_rules
+
+    extra: list[tuple[str, Path]] = []
+    for spec in args.also:
+        fmt, sep, target = spec.partition("=")
+        if not sep or not target:
+            raise SsotError(f"--also {spec!r}: expected FORMAT=PATH, e.g. sarif=ssot.sarif")
+        extra.append((fmt, Path(target)))
+    active, suppressed, warnings = suppressions.apply(
+        result.findings, suppressions_file=args.suppressions, baseline_file=args.baseline, root=root,
+        today=date.today())
+    if args.write_baseline:
+        count = suppressions.write_baseline([*active, *suppressed], args.write_baseline)
+        print(f"baseline of {count} findings written to {args.write_baseline}", file=sys.stderr)
+        return 0
+    report = Report(command=command, target=result.target, findings=active, suppressed=suppressed,
+                    fail_on=args.fail_on, incomplete=list(result.inventory.incomplete), rules=all_rules(),
+                    default_artifact=result.default_artifact, warnings=warnings, root=str(root),
+                    information_uri=information_uri_from_env(dict(os.environ)))
+    color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty()
+                                       and "NO_COLOR" not in os.environ)
+    _write(render(report, args.format, color=color and args.format == "text"), args.output)
+    for fmt, target in extra:
+        _write(render(report, fmt), target)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return report.exit_code
+
+
+def _cmd_preview(args: argparse.Namespace) -> int:
+    from ssot.pipeline import preview
+
+    root = args.root.resolve()
+    return _report("preview", args, preview(root, args.stack), root)
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from ssot.pipeline import scan
+
+    root = args.path.resolve()
+    return _report("scan", args, scan(root, use_checkov=not args.no_checkov), root)
+
+
+COMMANDS = {"db": _cmd_db, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SsotError as exc:
+        print(f"ssot {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        import pulumi
+
+        if isinstance(exc, pulumi.RunError):
+            print(f"ssot {args.command}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if os.environ.get("SSOT_DEBUG") == "1":
+            raise
+        # An unexpected error's text may quote data it was handling (a connection string, a
+        # value): only its type is shown unless the user asks for the traceback.
+        print(f"ssot {args.command}: internal error ({type(exc).__name__}); rerun with SSOT_DEBUG=1 for the "
+              "traceback", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

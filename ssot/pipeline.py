@@ -1,0 +1,95 @@
+"""The phases end to end: collect an inventory once, run every rule over it, shape a report.
+
+The CLI, the benchmarks and the tests all go through here, so what they measure is what users run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ssot.errors import ConfigError, SsotError
+from ssot.findings import Finding
+from ssot.inventory import Asset, Inventory, Kind, Location, Phase, Provenance, Store
+from ssot.model import Platform, load_platform
+from ssot.rules import all_rules, run_rules
+
+
+@dataclass
+class PhaseResult:
+    inventory: Inventory
+    findings: list[Finding]
+    target: str
+    default_artifact: str | None
+    resources: int = 0
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def stack_files(root: Path) -> list[Path]:
+    return sorted((root / "stacks").glob("Pulumi.*.yaml")) + sorted(root.glob("Pulumi.*.yaml"))
+
+
+def stack_inventory(platform: Platform, phase: Phase = Phase.STATIC) -> Inventory:
+    """What a stack file says, read without running the program: plaintext where a secret belongs,
+    and the justifications it declares (which rules in every phase honour)."""
+    inv = Inventory(phases={phase})
+    for label, src in platform.secret_sources():
+        if src.kind != "literal":
+            continue
+        inv.add(Asset(Kind.CONFIG_VALUE, Store.STACK_CONFIG, label, phase,
+                      Location(path=src.where.file, line=src.where.line),
+                      {"key": src.where.path, "config_key": src.ref,
+                       "expected": "a secret reference ({secret: <configKey>}, {env: VAR}, {generate: ...})"},
+                      provenance=Provenance("literal", src.ref)))
+    inv.justifications.extend(j.as_dict() for j in platform.justifications)
+    return inv
+
+
+def load_stacks(root: Path, *, strict: bool = False) -> list[Platform]:
+    platforms, issues = [], []
+    for path in stack_files(root):
+        try:
+            platforms.append(load_platform(path, strict=strict, display=_rel(path, root)))
+        except ConfigError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise ConfigError(issues)
+    return platforms
+
+
+def scan(root: Path, *, use_checkov: bool = True) -> PhaseResult:
+    """`ssot scan`: the repository's files, checkov and our own scanners, plus its stack files."""
+    from ssot.sources.static import collect_static
+
+    if not root.is_dir():
+        raise SsotError(f"{root}: expected a directory to scan")
+    inv = collect_static(root, use_checkov=use_checkov)
+    for platform in load_stacks(root, strict=False):
+        inv.merge(stack_inventory(platform))
+    inv.phases.add(Phase.STATIC)
+    return PhaseResult(inv, run_rules(inv, all_rules()), target=str(root), default_artifact=None)
+
+
+def preview(root: Path, stack: str) -> PhaseResult:
+    """`ssot preview`: the Pulumi program under the mock runtime, offline, then the rules."""
+    from ssot.mockrun import run_stack
+    from ssot.model import stack_file
+    from ssot.sources.declared import ResourceView, inventory_from_resources
+
+    path = stack_file(stack, root)
+    if not (root / "Pulumi.yaml").is_file() or not (root / "__main__.py").is_file():
+        raise SsotError(f"{root}: expected a Pulumi project (Pulumi.yaml and __main__.py)")
+    # Validate the stack file first, leniently, so config mistakes are reported as such (exit 2)
+    # rather than as a failed program run.
+    load_platform(path, stack=stack, strict=False, display=_rel(path, root))
+    run = run_stack(root, stack, env={"PULUMI_SKIP_UPDATE_CHECK": "1"})
+    inv = inventory_from_resources(ResourceView(r.type, r.name, r.urn, r.props) for r in run.resources)
+    return PhaseResult(inv, run_rules(inv, all_rules()), target=f"{_rel(root, Path(os.getcwd()))} (stack {stack})",
+                       default_artifact=_rel(path, root), resources=len(run.resources))

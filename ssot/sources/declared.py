@@ -1,0 +1,241 @@
+"""The declared inventory: what a Pulumi program's resource graph says the platform is.
+
+One adapter for both ways a resource graph reaches us: the resources recorded by `ssot preview`'s
+mock runtime, and the resources CrossGuard hands a stack policy inside `pulumi preview/up`. Both are
+reduced to `ResourceView`s. Leaf resources give names and properties; our components carry the
+doctrine facts pulumi-postgresql has no place for (schema domains, role kinds, secret categories
+and value sources, declaration file and line), so a graph from our program is fully described and
+a foreign one still yields every asset it can.
+
+CrossGuard hands policies secret values in the clear: values are only ever fingerprinted and
+scanned here, never copied into an asset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ssot.fingerprint import fingerprint
+from ssot.inventory import Asset, Inventory, Kind, Location, Phase, Provenance, Store
+
+T_SCHEMA = "postgresql:index/schema:Schema"
+T_ROLE = "postgresql:index/role:Role"
+T_GRANT = "postgresql:index/grant:Grant"
+T_DEFPRIV = "postgresql:index/defaultPrivileges:DefaultPrivileges"
+T_EXTENSION = "postgresql:index/extension:Extension"
+T_VAULT = "pulumi-python:dynamic/ssot:VaultSecret"
+T_CRON = "pulumi-python:dynamic/ssot:CronJob"
+T_EDGE = "pulumi-python:dynamic/ssot:EdgeFunctionSecret"
+T_PROJECT = "pulumi-python:dynamic/ssot:SupabaseProject"
+C_PLATFORM = "ssot:platform:Platform"
+C_SCHEMAS = "ssot:platform:DoctrineSchemas"
+C_ROLES = "ssot:platform:Roles"
+C_GRANTS = "ssot:platform:Grants"
+C_VAULT = "ssot:platform:VaultSecrets"
+C_CRON = "ssot:platform:CronJobs"
+C_SUPABASE = "ssot:platform:SupabasePlatform"
+
+# Inputs that carry a secret by design: whether its value came from a secret source is answered
+# by the provenance our components record, not by scanning the value (which would flag every
+# legitimate secret, since CrossGuard shows them in the clear).
+_SECRET_INPUTS = frozenset({"value", "conninfo", "fingerprint_key", "access_token", "db_pass", "password",
+                            "__provider"})
+_PLACEHOLDER = re.compile(r"^<(secret|env) [^>]+>$|^<local database>$")
+
+SOURCE_PROVENANCE = {"secret-config": "secret-config", "generated": "generated",
+                     "managed-outside": "managed-outside", "env": "reference", "literal": "literal"}
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+
+
+def _loc(meta: Mapping[str, Any] | None, urn: str) -> Location:
+    meta = meta or {}
+    line = meta.get("line")
+    # Numbers cross Pulumi's wire as floats.
+    return Location(path=meta.get("path"), line=int(line) if line is not None else None, urn=urn)
+
+
+def _provenance(meta: Mapping[str, Any] | None) -> Provenance | None:
+    if not meta or "source" not in meta:
+        return None
+    return Provenance(SOURCE_PROVENANCE.get(meta["source"], "unknown"), meta.get("ref"))
+
+
+def _value_fingerprint(value: Any) -> str | None:
+    if isinstance(value, str) and value and not _PLACEHOLDER.match(value):
+        return fingerprint(value)
+    return None
+
+
+def _doctrine(resources: Iterable[ResourceView], type_: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for r in resources:
+        if r.type == type_:
+            d = r.props.get("doctrine")
+            if isinstance(d, Mapping):
+                for k, v in d.items():
+                    if isinstance(v, Mapping) and isinstance(merged.get(k), dict):
+                        merged[k].update(v)
+                    else:
+                        merged[k] = dict(v) if isinstance(v, Mapping) else v
+    return merged
+
+
+def inventory_from_resources(resources: Iterable[ResourceView]) -> Inventory:
+    from ssot.detectors import scan_value
+
+    res = list(resources)
+    schemas_meta = _doctrine(res, C_SCHEMAS).get("schemas", {})
+    ext_meta = _doctrine(res, C_SCHEMAS).get("extensions", {})
+    roles_meta = _doctrine(res, C_ROLES).get("roles", {})
+    grants_doc = _doctrine(res, C_GRANTS)
+    vault_meta = _doctrine(res, C_VAULT).get("secrets", {})
+    cron_meta = _doctrine(res, C_CRON).get("jobs", {})
+    supa = _doctrine(res, C_SUPABASE)
+    edge_meta = supa.get("edge_secrets", {})
+    platform = _doctrine(res, C_PLATFORM)
+    inv = Inventory(phases={Phase.DECLARED})
+    P = Phase.DECLARED
+
+    schema_domain = {n: m.get("domain") for n, m in schemas_meta.items()}
+    role_kind = {n: m.get("kind") for n, m in roles_meta.items()}
+
+    for r in res:
+        p = r.props
+        if r.type == T_SCHEMA:
+            name = str(p.get("name") or r.name)
+            meta = schemas_meta.get(name, {})
+            inv.add(Asset(Kind.SCHEMA, Store.POSTGRES, name, P, _loc(meta, r.urn),
+                          {"domain": meta.get("domain"), "owner": p.get("owner")}))
+        elif r.type == T_ROLE:
+            name = str(p.get("name") or r.name)
+            meta = roles_meta.get(name, {})
+            inv.add(Asset(Kind.ROLE, Store.POSTGRES, name, P, _loc(meta, r.urn),
+                          {"role_kind": meta.get("kind"), "login": bool(p.get("login")),
+                           "odoo_raw_allowed": bool(meta.get("odoo_raw_allowed")),
+                           "member_of": list(p.get("roles") or [])},
+                          provenance=_provenance(meta)))
+            if meta.get("source") == "literal":
+                inv.add(_config_value(f"role:{name}.password", meta, r.urn))
+        elif r.type in (T_GRANT, T_DEFPRIV):
+            role, schema = str(p.get("role")), str(p.get("schema"))
+            obj = str(p.get("object_type") or p.get("objectType"))
+            objects = list(p.get("objects") or []) or ["*"]
+            is_default = r.type == T_DEFPRIV
+            key = (f"{role}-{obj}-{schema}-by-{p.get('owner')}" if is_default
+                   else f"{role}-{obj}-{schema}-{'all' if objects == ['*'] else '-'.join(objects)}")
+            meta = grants_doc.get("default_privileges" if is_default else "grants", {}).get(key, {})
+            name = f"{role}:{obj}:{schema}" + ("" if objects == ["*"] else "." + ",".join(objects))
+            props = {"role": role, "role_kind": role_kind.get(role), "schema": schema, "object_type": obj,
+                     "objects": objects, "privileges": sorted(str(x).upper() for x in p.get("privileges") or []),
+                     "schema_domain": schema_domain.get(schema)}
+            if is_default:
+                props["owner"] = p.get("owner")
+            inv.add(Asset(Kind.DEFAULT_PRIVILEGE if is_default else Kind.GRANT, Store.POSTGRES, name, P,
+                          _loc(meta, r.urn), props))
+        elif r.type == T_EXTENSION:
+            name = str(p.get("name") or r.name)
+            inv.add(Asset(Kind.EXTENSION, Store.POSTGRES, name, P, _loc(ext_meta.get(name), r.urn),
+                          {"schema": p.get("schema")}))
+        elif r.type == T_VAULT:
+            name = str(p.get("name") or r.name)
+            meta = vault_meta.get(name, {})
+            prov = _provenance(meta) or _provenance_from_inputs(p)
+            inv.add(Asset(Kind.VAULT_SECRET, Store.VAULT, name, P, _loc(meta, r.urn),
+                          {"category": meta.get("category"), "description": p.get("description") or ""},
+                          fingerprint=_value_fingerprint(p.get("value")), provenance=prov))
+        elif r.type == T_EDGE:
+            name = str(p.get("name") or r.name)
+            meta = edge_meta.get(name, {})
+            reason = p.get("runtime_only_reason") or meta.get("runtime_only") or None
+            inv.add(Asset(Kind.EDGE_SECRET, Store.EDGE, name, P, _loc(meta, r.urn),
+                          {"category": meta.get("category"), "runtime_only_reason": reason},
+                          fingerprint=_value_fingerprint(p.get("value")), provenance=_provenance(meta)))
+        elif r.type == T_CRON:
+            name = str(p.get("name") or r.name)
+            command = str(p.get("command") or "")
+            matches = scan_value(command, context="cron-command")
+            inv.add(Asset(Kind.CRON_JOB, Store.POSTGRES, name, P, _loc(cron_meta.get(name), r.urn),
+                          {"schedule": p.get("schedule"), "command": _safe_command(command, matches),
+                           "database": p.get("database"), "username": p.get("username"),
+                           "active": p.get("active", True), "scheduler": "pg_cron",
+                           "command_secret_types": sorted({m.secret_type for m in matches})}))
+        elif r.type == T_PROJECT:
+            project = supa.get("project", {})
+            inv.add(Asset(Kind.SUPABASE_PROJECT, Store.SUPABASE, str(p.get("name") or r.name), P,
+                          _loc(project, r.urn), {"ref": p.get("ref"), "region": p.get("region"),
+                                                 "organization": p.get("organization_id")}))
+        if r.type not in (T_CRON,) and not r.type.startswith("ssot:platform:"):
+            _scan_inputs(inv, r)
+
+    for j in platform.get("justifications") or []:
+        try:
+            expires = dt.date.fromisoformat(str(j.get("expires")))
+        except ValueError:
+            continue
+        inv.justifications.append({**j, "expires": expires})
+    for label, meta in _literal_sources(platform, supa):
+        inv.add(_config_value(label, meta, None))
+    return inv
+
+
+def _provenance_from_inputs(p: Mapping[str, Any]) -> Provenance | None:
+    if p.get("generate_bytes"):
+        return Provenance("generated")
+    if p.get("managed_outside"):
+        return Provenance("managed-outside")
+    return None
+
+
+def _safe_command(command: str, matches: list[Any]) -> str:
+    # A command holding a secret must not carry it into findings; the shape is enough.
+    return "<command withheld: it contains a secret-looking literal>" if matches else command
+
+
+def _config_value(label: str, meta: Mapping[str, Any], urn: str | None) -> Asset:
+    return Asset(Kind.CONFIG_VALUE, Store.STACK_CONFIG, label, Phase.DECLARED, _loc(meta, urn or "") if urn
+                 else Location(path=meta.get("path"), line=int(meta["line"]) if meta.get("line") else None),
+                 {"key": label, "expected": "a secret reference ({secret: <configKey>}, {env: VAR}, ...)",
+                  "config_key": meta.get("ref")},
+                 provenance=Provenance("literal", meta.get("ref")))
+
+
+def _literal_sources(platform: Mapping[str, Any], supa: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    for label, meta in (platform.get("literal_sources") or {}).items():
+        yield label, meta
+
+
+def _scan_inputs(inv: Inventory, r: ResourceView) -> None:
+    from ssot.detectors import scan_value
+
+    for key, value in r.props.items():
+        if key in _SECRET_INPUTS or key == "doctrine":
+            continue
+        for text in _strings(value):
+            for m in scan_value(text, context="resource-input"):
+                inv.add(Asset(Kind.SECRET_LITERAL, Store.STACK_CONFIG, f"{r.name}.{key}:{m.secret_type}",
+                              Phase.DECLARED, Location(urn=r.urn),
+                              {"secret_type": m.secret_type, "detector": m.detector, "context": "resource-input",
+                               "redacted": m.redacted, "input": key},
+                              fingerprint=m.fingerprint))
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
