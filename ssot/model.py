@@ -64,6 +64,7 @@ class Where:
     file: str
     line: int | None
     path: str
+    keys: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
 
     def describe(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
@@ -310,7 +311,7 @@ class _Reader:
         self.issues.append(ConfigIssue(self.doc.file, format_path(path), expected, self.doc.line(path)))
 
     def where(self, path: KeyPath) -> Where:
-        return Where(self.doc.file, self.doc.line(path), format_path(path))
+        return Where(self.doc.file, self.doc.line(path), format_path(path), path)
 
     # -- shapes
     def mapping(self, value: Any, path: KeyPath, allowed: Mapping[str, bool]) -> dict[str, Any] | None:
@@ -524,8 +525,7 @@ def platform_from_document(doc: Positioned, *, stack: str, strict: bool = True) 
 
 
 def _path_of(where: Where) -> KeyPath:
-    # Only used to re-point an issue at an already-validated item; the dotted path is informative.
-    return tuple(p for p in re.split(r"\.|\[|\]", where.path) if p)
+    return where.keys
 
 
 def _platform_name_problem(value: object) -> str | None:
@@ -643,7 +643,8 @@ def _schemas(r: _Reader, value: Any, path: KeyPath) -> tuple[Schema, ...]:
         domain = r.string(m.get("domain"), (*p, "domain"), "the schema's owner domain", choices=DOMAINS)
         owner = r.name(m["owner"], (*p, "owner"), names.pg_identifier_problem_allow_pg) if "owner" in m else None
         desc = r.string(m.get("description"), (*p, "description"), optional=True) or ""
-        if name and domain:
+        if name:
+            # Kept even when another key is wrong, so references to it don't cascade into more errors.
             out.append(Schema(r.where(p), name, domain, owner, desc))
     _unique(r, out, path, "schema name", lambda s: s.name)
     return tuple(out)
@@ -682,7 +683,7 @@ def _roles(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -> 
         limit = r.integer(m.get("connectionLimit"), (*p, "connectionLimit"), -1, -1, 10_000)
         raw = r.boolean(m.get("odooRawAllowed"), (*p, "odooRawAllowed"), False)
         desc = r.string(m.get("description"), (*p, "description"), optional=True) or ""
-        if name and kind:
+        if name:
             out.append(Role(r.where(p), name, kind, login, password, tuple(member_of), limit, raw, desc))
     _unique(r, out, path, "role name", lambda x: x.name)
     declared = {x.name for x in out}
