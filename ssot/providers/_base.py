@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, ClassVar
 
 import pulumi
@@ -10,12 +9,16 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
 
-@cache
+_SERIALIZED: dict[type[ResourceProvider], str] = {}
+
+
 def _serialized(provider_type: type[ResourceProvider]) -> str:
     # pulumi.dynamic.Resource pickles the provider with dill for every resource; our providers are
     # stateless, so one pickle per class is identical and saves most of the program's run time at
     # thousands of resources (see bench/).
-    return str(serialize_provider(provider_type()))
+    if provider_type not in _SERIALIZED:
+        _SERIALIZED[provider_type] = str(serialize_provider(provider_type()))
+    return _SERIALIZED[provider_type]
 
 
 class DynamicResource(pulumi.CustomResource):

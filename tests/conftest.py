@@ -1,0 +1,84 @@
+"""Shared fixtures: a real PostgreSQL 15 + pg_cron cluster, started by ssot.localdb for the session.
+
+- `local_db` (session): the running ssot.localdb.LocalDb, in a fresh 0755 directory under /tmp (the
+  cluster runs as the `postgres` OS user, who cannot enter pytest's 0700 tmp dirs), on a free port.
+  Stopped and removed at the end of the session. Skips, saying why, only if the PostgreSQL binaries
+  are not installed.
+- `db_conninfo` (function): a superuser conninfo for the `postgres` database (where pg_cron and the
+  Vault stand-in live). Vault secrets and pg_cron jobs a test leaves behind are removed after it, so
+  tests do not see each other's.
+- `pg` (function): an autocommit psycopg connection on `db_conninfo`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ssot import localdb
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def local_db() -> Iterator[localdb.LocalDb]:
+    try:
+        localdb.bindir()
+    except localdb.PostgresNotInstalled as exc:
+        pytest.skip(f"real PostgreSQL needed: {exc}")
+    base = Path(tempfile.mkdtemp(prefix="ssot-test-", dir="/tmp"))
+    base.chmod(0o755)
+    datadir = base / "pgdata"
+    try:
+        for attempt in range(3):
+            try:
+                db = localdb.start(datadir, port=_free_port())
+                break
+            except localdb.PortInUse:
+                # Another test session took the port between our probe and the server's bind.
+                if attempt == 2:
+                    raise
+        yield db
+    finally:
+        try:
+            localdb.stop(datadir)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _snapshot(conn: psycopg.Connection) -> tuple[set[str], set[int]]:
+    secrets = {str(r[0]) for r in conn.execute("SELECT id FROM vault.secrets")}
+    jobs = {int(r[0]) for r in conn.execute("SELECT jobid FROM cron.job")}
+    return secrets, jobs
+
+
+@pytest.fixture
+def db_conninfo(local_db: localdb.LocalDb) -> Iterator[str]:
+    conninfo = local_db.conninfo()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        secrets_before, jobs_before = _snapshot(conn)
+    yield conninfo
+    if not localdb.status(local_db.datadir).running:
+        return  # a test stopped the server; nothing to clean
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        secrets_after, jobs_after = _snapshot(conn)
+        for secret_id in secrets_after - secrets_before:
+            conn.execute("DELETE FROM vault.secrets WHERE id = %s::uuid", (secret_id,))
+        for job_id in jobs_after - jobs_before:
+            conn.execute("SELECT cron.unschedule(%s::bigint)", (job_id,))
+
+
+@pytest.fixture
+def pg(db_conninfo: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(db_conninfo, autocommit=True) as conn:
+        yield conn
