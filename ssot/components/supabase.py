@@ -41,7 +41,9 @@ class SupabasePlatform(pulumi.ComponentResource):
             f"project-{name}",
             SupabaseProjectArgs(api_url=p.api_url, access_token=token, name=p.name,
                                 organization_id=p.organization_id, region=p.region,
-                                instance_size=p.instance_size, db_pass=db_pass),
+                                instance_size=p.instance_size, db_pass=db_pass,
+                                # Lets a changed dbPassword be detected and applied without keeping it.
+                                fingerprint_key=args.fingerprint_key),
             # Deleting a project deletes every table in it: make that a deliberate act.
             pulumi.ResourceOptions(parent=self, protect=True),
         )
