@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ssot.findings import Severity
+from ssot.inventory import Asset, Kind, Location, Phase, Provenance, Store
+from ssot.model import Platform
+from ssot.rules.hardcoded_secret import RULE
+
+from ._cases import Case, Expect, justification, rows, run_case
+
+SYNC_PY = Location(path="scripts/sync.py", line=12, column=9)
+STACK = Location(path="stacks/Pulumi.dev.yaml", line=7)
+CRON_XML = Location(path="addons/acme_sync/data/ir_cron.xml", line=21)
+PROGRAM = Location(path="__main__.py", line=30, urn="urn:pulumi:dev::ssot::postgresql:index/role:Role::agent")
+WORKFLOW = Location(path=".github/workflows/deploy.yml", line=18)
+JOB = Location(object="cron.job:nightly-sync", urn="urn:pulumi:dev::ssot::ssot:CronJob::nightly-sync")
+VAULT_URN = Location(urn="urn:pulumi:dev::ssot::ssot:VaultSecret::stripe_api_key", path="stacks/Pulumi.dev.yaml",
+                     line=40)
+EDGE_URN = Location(urn="urn:pulumi:dev::ssot::ssot:EdgeSecret::STRIPE_KEY")
+
+VAULT_YAML = {"vault": {"secrets": [{"name": "supabase_secret_key", "category": "api-key",
+                                     "value": {"secret": "supabaseSecretKey"}}]}}
+
+
+def vault_from_config(name: str, key: str) -> Callable[[Platform], None]:
+    def check(platform: Platform) -> None:
+        declared = {v.name: v for v in platform.vault_secrets}
+        assert declared[name].value.kind == "secret-config"
+        assert declared[name].value.ref == key
+    return check
+
+
+def edge_from_config(name: str, key: str) -> Callable[[Platform], None]:
+    def check(platform: Platform) -> None:
+        assert [(e.name, e.value.kind, e.value.ref) for e in platform.edge_secrets] == [
+            (name, "secret-config", key)]
+    return check
+
+
+def literal(phase: Phase, where: str, context: str, loc: Location, stype: str = "Supabase secret key",
+            store: Store = Store.REPOSITORY) -> Asset:
+    return Asset(Kind.SECRET_LITERAL, store, f"{where}:{stype}", phase, loc,
+                 props={"secret_type": stype, "detector": "CKV_SECRET_6", "context": context,
+                        "redacted": "sb_s…(41 chars)"}, fingerprint="f" * 64)
+
+
+def cron(phase: Phase, types: list[str]) -> Asset:
+    return Asset(Kind.CRON_JOB, Store.POSTGRES, "nightly-sync", phase, JOB,
+                 props={"schedule": "0 3 * * *", "command": "select 1", "database": "postgres",
+                        "username": "postgres", "active": True, "scheduler": "pg_cron",
+                        "command_secret_types": types})
+
+
+def vault(phase: Phase, source: str) -> Asset:
+    return Asset(Kind.VAULT_SECRET, Store.VAULT, "stripe_api_key", phase, VAULT_URN,
+                 props={"category": "api-key", "description": "Stripe"},
+                 provenance=Provenance(source, "secrets.stripe_api_key" if source != "literal" else None))
+
+
+def edge(phase: Phase, source: str) -> Asset:
+    return Asset(Kind.EDGE_SECRET, Store.EDGE, "STRIPE_KEY", phase, EDGE_URN,
+                 props={"category": "api-key", "runtime_only_reason": "webhook signature check"},
+                 provenance=Provenance(source))
+
+
+ROTATE = "Rotate the credential"
+
+CASES = [
+    Case("nothing there", lambda p: []),
+    Case("near miss", lambda p: [
+        vault(p, "secret-config"), edge(p, "generated"), cron(p, []),
+        Asset(Kind.VAULT_SECRET, Store.VAULT, "no_provenance", p, VAULT_URN),
+        Asset(Kind.ODOO_PARAMETER, Store.ODOO, "database.secret", p, props={"looks_secret": True}),
+    ]),
+    Case("violation: file", lambda p: [literal(p, "scripts/sync.py", "file", SYNC_PY)], expect=[
+        Expect("file:scripts/sync.py:Supabase secret key", Severity.CRITICAL, SYNC_PY,
+               propose_has=["os.environ['SUPABASE_SECRET_KEY']",
+                            "pulumi config set --secret supabaseSecretKey",
+                            "select decrypted_secret from vault.decrypted_secrets where name = "
+                            "'supabase_secret_key'", ROTATE],
+               explain_has=["sb_s…(41 chars)", "scripts/sync.py:12", "CKV_SECRET_6"],
+               yaml_after=[("Declare it in Supabase Vault", VAULT_YAML)],
+               platform_after=["Declare it in Supabase Vault"],
+               applied=vault_from_config("supabase_secret_key", "supabaseSecretKey")),
+    ]),
+    Case("violation: stack config", lambda p: [
+        literal(p, "stacks/Pulumi.dev.yaml", "stack-config", STACK, store=Store.STACK_CONFIG)], expect=[
+        Expect("stack-config:stacks/Pulumi.dev.yaml:Supabase secret key", Severity.CRITICAL, STACK,
+               propose_has=["pulumi config set --secret supabaseSecretKey",
+                            "{secret: supabaseSecretKey}", ROTATE],
+               yaml_after=[("Declare it in Supabase Vault", VAULT_YAML)]),
+    ]),
+    Case("violation: cron command", lambda p: [
+        literal(p, "cron.job:nightly-sync", "cron-command", JOB, "Stripe API key", Store.POSTGRES)], expect=[
+        Expect("cron-command:cron.job:nightly-sync:Stripe API key", Severity.CRITICAL, JOB,
+               propose_has=["(select decrypted_secret from vault.decrypted_secrets where name = "
+                            "'stripe_api_key')", "pulumi config set --secret stripeApiKey"],
+               platform_after=["Declare it in Supabase Vault"],
+               applied=vault_from_config("stripe_api_key", "stripeApiKey")),
+    ]),
+    Case("violation: odoo addon", lambda p: [
+        literal(p, "addons/acme_sync/data/ir_cron.xml", "odoo-addon", CRON_XML, "Stripe API key",
+                Store.ODOO)], expect=[
+        Expect("odoo-addon:addons/acme_sync/data/ir_cron.xml:Stripe API key", Severity.CRITICAL, CRON_XML,
+               propose_has=["Odoo stores and reads nothing secret", "vault:\n", "name: stripe_api_key"]),
+    ]),
+    Case("violation: resource input", lambda p: [
+        literal(p, "__main__.py", "resource-input", PROGRAM, "password", Store.REPOSITORY)], expect=[
+        Expect("resource-input:__main__.py:password", Severity.CRITICAL, PROGRAM,
+               propose_has=["pulumi.Config().require_secret('password')",
+                            "pulumi config set --secret password"]),
+    ]),
+    Case("violation: workflow", lambda p: [
+        literal(p, ".github/workflows/deploy.yml", "workflow", WORKFLOW, "GitHub token",
+                Store.GITHUB_ACTIONS)], expect=[
+        Expect("workflow:.github/workflows/deploy.yml:GitHub token", Severity.CRITICAL, WORKFLOW,
+               propose_has=["${{ secrets.GITHUB_TOKEN }}", "name: github_token"]),
+    ]),
+    Case("violation: plaintext config value", lambda p: [
+        Asset(Kind.CONFIG_VALUE, Store.STACK_CONFIG, "vault.secrets[0].value", p, STACK,
+              props={"key": "vault.secrets[0].value", "expected": "a {secret: <configKey>} reference"})],
+        expect=[Expect("config:vault.secrets[0].value", Severity.HIGH, STACK,
+                       propose_has=["pulumi config set --secret value"],
+                       explain_has=["a {secret: <configKey>} reference"],
+                       yaml_after=[("then set 'vault.secrets[0].value'", {"secret": "value"})])]),
+    Case("violation: plaintext top-level config key", lambda p: [
+        Asset(Kind.CONFIG_VALUE, Store.STACK_CONFIG, "ssot:githubWebhookSecret", p, STACK,
+              props={"key": "ssot:githubWebhookSecret", "expected": "an encrypted (secure:) value"})],
+        expect=[Expect("config:ssot:githubWebhookSecret", Severity.HIGH, STACK,
+                       propose_has=["pulumi config set --secret githubWebhookSecret\n"])]),
+    Case("violation: declaration reads a plaintext config key", lambda p: [
+        Asset(Kind.CONFIG_VALUE, Store.STACK_CONFIG, "project.dbPassword", p, STACK,
+              props={"key": "project.dbPassword", "config_key": "dbPassword",
+                     "expected": "a secret reference ({secret: <configKey>}, {env: VAR}, ...)"},
+              provenance=Provenance("literal", "dbPassword")),
+        Asset(Kind.VAULT_SECRET, Store.VAULT, "anthropic_api_key", p, VAULT_URN, props={"category": "api-key"},
+              provenance=Provenance("literal", "anthropicApiKey"))],
+        expect=[Expect("config:project.dbPassword", Severity.HIGH, STACK,
+                       propose_has=["reads stack config key ssot:dbPassword, which is plaintext",
+                                    "    pulumi config set --secret dbPassword\n"]),
+                Expect("vault:anthropic_api_key", Severity.CRITICAL, VAULT_URN,
+                       propose_has=["vault:anthropic_api_key reads stack config key ssot:anthropicApiKey",
+                                    "    pulumi config set --secret anthropicApiKey\n"])]),
+    Case("violation: literal provenance", lambda p: [vault(p, "literal"), edge(p, "literal")], expect=[
+        Expect("vault:stripe_api_key", Severity.CRITICAL, VAULT_URN,
+               yaml_after=[("Declare it in Supabase Vault", {"vault": {"secrets": [
+                   {"name": "stripe_api_key", "category": "api-key",
+                    "value": {"secret": "stripeApiKey"}}]}})],
+               platform_after=["Declare it in Supabase Vault"]),
+        Expect("edge:STRIPE_KEY", Severity.CRITICAL, EDGE_URN,
+               propose_has=["pulumi config set --secret stripeKey"],
+               platform_after=["Give the Edge Function secret its value"],
+               applied=edge_from_config("STRIPE_KEY", "stripeKey")),
+    ]),
+    Case("violation: cron command secret types", lambda p: [cron(p, ["Stripe API key", "JWT"])], expect=[
+        Expect("cron:nightly-sync", Severity.CRITICAL, JOB,
+               propose_has=["(select decrypted_secret from vault.decrypted_secrets where name = "
+                            "'nightly_sync_stripe_api_key')",
+                            "(select decrypted_secret from vault.decrypted_secrets where name = "
+                            "'nightly_sync_jwt')",
+                            "pulumi config set --secret nightlySyncJwt"],
+               platform_after=["Declare it in Supabase Vault"],
+               explain_has=["JWT, Stripe API key"],
+               metadata_has={"secret_types": ["JWT", "Stripe API key"]}),
+    ]),
+    Case("fixed", lambda p: [vault(p, "secret-config"), cron(p, [])]),
+    # The doctrine has no exception for hardcoding: a justification does not silence it.
+    Case("justification does not apply",
+         lambda p: [literal(p, "scripts/sync.py", "file", SYNC_PY)],
+         justifications=[justification("hardcoded_secret", "file:scripts/sync.py:Supabase secret key")],
+         expect=[Expect("file:scripts/sync.py:Supabase secret key", Severity.CRITICAL, SYNC_PY)]),
+]
+
+
+@pytest.mark.parametrize(("case", "phase"), rows(RULE, CASES))
+def test_hardcoded_secret(case: Case, phase: Phase, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    run_case(RULE, case, phase, monkeypatch, tmp_path)
