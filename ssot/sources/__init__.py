@@ -1,0 +1,1 @@
+"""Sources that fill an Inventory: static (repository files) and others."""

@@ -1,0 +1,336 @@
+"""The real checkov CLI: its secrets scan and our custom checks (`policies/checkov/`), as assets.
+
+checkov's pins conflict with pulumi's, so it lives in its own virtualenv; the executable is found
+through `SSOT_CHECKOV`, then `<repo>/.checkov-venv/bin/checkov`, then `checkov` on PATH.
+
+checkov redacts secrets in its report and names each one by the SHA-1 of its value (`resource`).
+To fingerprint a flagged secret and to apply our false-positive filters we re-read the flagged line
+ourselves and find the exact substring whose SHA-1 is that name; the substring lives only long
+enough to be fingerprinted and redacted. The SHA-1 itself is an unkeyed digest of a secret, so it is
+dropped, never stored.
+
+A checkov run that crashes, times out or prints something that is not its JSON report makes the
+static source incomplete: the caller records the reason, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from ssot.errors import SsotError
+from ssot.fingerprint import fingerprint, redact
+from ssot.inventory import Asset, Kind, Location, Phase, Store
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHECKS_DIR = PROJECT_ROOT / "policies" / "checkov"
+FRAMEWORKS = ("secrets", "github_actions", "yaml")
+CHECK_FILTER = "CKV_SECRET_*,CKV_SSOT_*"
+DEFAULT_TIMEOUT = 900.0
+_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+_MASK = "**********"
+_EXC_NAME = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b", re.MULTILINE)
+
+
+class CheckovNotFound(SsotError):
+    """No checkov executable; exit code 2 (bad set-up), with how to install it."""
+
+    def __init__(self, tried: Sequence[str]) -> None:
+        super().__init__(
+            "checkov not found (tried: " + ", ".join(tried) + "). Install it in its own virtualenv, "
+            "since its pins conflict with pulumi's: `python3 -m venv .checkov-venv && "
+            ".checkov-venv/bin/pip install checkov`, or set SSOT_CHECKOV to the executable, "
+            "or run the scan with checkov disabled."
+        )
+
+
+class CheckovFailed(Exception):
+    """checkov ran but gave no usable report; the message is safe to show (no file content)."""
+
+
+def find_checkov(repo: Path | None = None) -> str:
+    tried: list[str] = []
+    env = os.environ.get("SSOT_CHECKOV")
+    if env:
+        tried.append(f"SSOT_CHECKOV={env}")
+        if os.access(env, os.X_OK) and Path(env).is_file():
+            return env
+        raise CheckovNotFound(tried)
+    for base in dict.fromkeys([repo or PROJECT_ROOT, PROJECT_ROOT]):
+        cand = base / ".checkov-venv" / "bin" / "checkov"
+        tried.append(str(cand))
+        if os.access(cand, os.X_OK):
+            return str(cand)
+    tried.append("checkov on PATH")
+    found = shutil.which("checkov")
+    if found:
+        return found
+    raise CheckovNotFound(tried)
+
+
+def command(exe: str, root: Path, skip_paths: Sequence[str] = (), checks_dir: Path = CHECKS_DIR) -> list[str]:
+    cmd = [exe, "-d", str(root), "--framework", *FRAMEWORKS, "--external-checks-dir", str(checks_dir),
+           "--check", CHECK_FILTER, "--skip-download", "--enable-secret-scan-all-files",
+           "-o", "json", "--quiet"]
+    for p in skip_paths:
+        cmd += ["--skip-path", p]
+    return cmd
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"NO_COLOR": "1", "LOG_LEVEL": "ERROR", "BC_SKIP_MAPPING": "TRUE",
+                "CHECKOV_NO_OUTPUT_COLOR": "1", "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore"})
+    return env
+
+
+@dataclass
+class CheckovRun:
+    """A checkov process started in the background, so our own scanners run while it works."""
+
+    root: Path
+    proc: subprocess.Popen[bytes]
+    stdout: IO[bytes]
+    stderr: IO[bytes]
+    timeout: float
+    cmd: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, root: Path, *, exe: str | None = None, skip_paths: Sequence[str] = (),
+              timeout: float = DEFAULT_TIMEOUT, checks_dir: Path = CHECKS_DIR) -> CheckovRun:
+        root = root.resolve()
+        exe = exe or find_checkov(root)
+        cmd = command(exe, root, skip_paths, checks_dir)
+        # Temporary files, not pipes: we do not read while checkov writes, and a full pipe would
+        # block it.
+        out = tempfile.TemporaryFile()
+        err = tempfile.TemporaryFile()
+        try:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=root,
+                                    env=_env())
+        except OSError as exc:
+            out.close()
+            err.close()
+            raise CheckovFailed(f"checkov could not be started ({type(exc).__name__}: {exc.strerror})"
+                                ) from None
+        return cls(root=root, proc=proc, stdout=out, stderr=err, timeout=timeout, cmd=cmd)
+
+    def wait_quietly(self) -> None:
+        """Reap a process we gave up on (after kill), releasing its files."""
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        self.stdout.close()
+        self.stderr.close()
+
+    def wait(self) -> list[dict[str, Any]]:
+        """checkov's reports (one per framework); raises CheckovFailed with a value-free reason."""
+        try:
+            try:
+                rc = self.proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise CheckovFailed(f"checkov did not finish within {self.timeout:.0f}s") from None
+            self.stdout.seek(0)
+            self.stderr.seek(0)
+            out = self.stdout.read().decode("utf-8", errors="replace")
+            err = self.stderr.read().decode("utf-8", errors="replace")
+        finally:
+            self.stdout.close()
+            self.stderr.close()
+        return parse_output(out, err, rc)
+
+
+def _exc_names(err: str) -> str:
+    names = list(dict.fromkeys(_EXC_NAME.findall(err)))
+    return ", ".join(names[:3]) or "no exception name"
+
+
+def parse_output(out: str, err: str, rc: int) -> list[dict[str, Any]]:
+    # Only exception class names from stderr ever reach a message: a traceback can quote source
+    # lines, and source lines can hold secrets.
+    if rc not in (0, 1):
+        raise CheckovFailed(f"checkov exited with code {rc} ({_exc_names(err)})")
+    if "Traceback (most recent call last)" in err:
+        raise CheckovFailed(f"checkov reported an internal error ({_exc_names(err)}); its results "
+                            "may be missing checks")
+    try:
+        data = json.loads(out)
+    except json.JSONDecodeError:
+        raise CheckovFailed("checkov's output was not JSON") from None
+    reports = data if isinstance(data, list) else [data]
+    if not all(isinstance(r, dict) for r in reports):
+        raise CheckovFailed("checkov's JSON was not a report or a list of reports")
+    # With nothing at all to report checkov prints only a summary; that is a clean run.
+    return [r for r in reports if "check_type" in r]
+
+
+# --- mapping results to assets ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Located:
+    fingerprint: str
+    redacted: str
+    column: int
+    fp_reason: str | None
+
+
+def locate_secret(line: str, masked: str | None, sha1: str, path: str) -> Located | None:
+    """Find the flagged secret in the original line by its SHA-1; only value-free facts leave."""
+    from ssot.detectors import false_positive_reason
+
+    hint = masked.find(_MASK) if masked else -1
+    # Without checkov's masked line to anchor the search, every substring is a candidate: bound it.
+    if not _SHA1.match(sha1) or len(line) > (20000 if hint >= 0 else 1000):
+        return None
+    starts = range(max(0, hint - 12), min(len(line), hint + 1)) if hint >= 0 else range(len(line))
+    for s in starts:
+        for e in range(len(line), s, -1):
+            cand = line[s:e]
+            if hashlib.sha1(cand.encode(), usedforsecurity=False).hexdigest() == sha1:
+                located = Located(fingerprint(cand), redact(cand), s + 1,
+                                  false_positive_reason(cand, line, path))
+                del cand
+                return located
+    return None
+
+
+def _rel(root: Path, r: dict[str, Any]) -> str:
+    abs_path = r.get("file_abs_path")
+    if isinstance(abs_path, str):
+        try:
+            return Path(abs_path).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(r.get("file_path") or "").lstrip("/")
+
+
+def _read_lines(root: Path, rel: str, cache: dict[str, list[str] | None]) -> list[str] | None:
+    if rel not in cache:
+        try:
+            cache[rel] = (root / rel).read_text(encoding="utf-8", errors="replace").split("\n")
+        except OSError:
+            cache[rel] = None
+    return cache[rel]
+
+
+def _context(rel: str) -> tuple[str, Store]:
+    from ssot.sources.files import is_crontab, is_stack_file
+    from ssot.sources.workflows import is_workflow
+
+    if is_stack_file(rel):
+        return "stack-config", Store.STACK_CONFIG
+    if is_workflow(rel):
+        return "workflow", Store.REPOSITORY
+    if is_crontab(rel):
+        return "cron-command", Store.REPOSITORY
+    return "file", Store.REPOSITORY
+
+
+def map_reports(reports: Sequence[dict[str, Any]], root: Path, *,
+                odoo_roots: Sequence[str] = ()) -> list[Asset]:
+    """Assets for checkov's failed checks: secrets → SECRET_LITERAL, CKV_SSOT_1/2 → SCHEDULE."""
+    out: list[Asset] = []
+    cache: dict[str, list[str] | None] = {}
+    for report in reports:
+        results = report.get("results") or {}
+        for r in results.get("failed_checks") or []:
+            if not isinstance(r, dict):
+                continue
+            check_id = str(r.get("check_id") or "")
+            rel = _rel(root, r)
+            rng = r.get("file_line_range") or [None]
+            line_no = rng[0] if isinstance(rng, list) and rng and isinstance(rng[0], int) else None
+            if check_id.startswith("CKV_SECRET"):
+                a = _secret(r, check_id, rel, line_no, root, cache, odoo_roots)
+                if a is not None:
+                    out.append(a)
+            elif check_id == "CKV_SSOT_1":
+                out.extend(_workflow_schedules(root, rel, check_id))
+            elif check_id == "CKV_SSOT_2":
+                out.extend(_k8s_schedules(root, rel, line_no, check_id))
+    return out
+
+
+def _secret(r: dict[str, Any], check_id: str, rel: str, line_no: int | None, root: Path,
+            cache: dict[str, list[str] | None], odoo_roots: Sequence[str]) -> Asset | None:
+    lines = _read_lines(root, rel, cache)
+    masked = None
+    block = r.get("code_block") or []
+    for entry in block:
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == line_no:
+            masked = str(entry[1]).rstrip("\n")
+    located = None
+    if lines is not None and line_no and 1 <= line_no <= len(lines):
+        located = locate_secret(lines[line_no - 1], masked, str(r.get("resource") or ""), rel)
+    if located is not None and located.fp_reason:
+        return None
+    context, store = _context(rel)
+    if any(rel.startswith(f"{o}/") or not o for o in odoo_roots):
+        context = "odoo-addon"
+    secret_type = str(r.get("check_name") or check_id)
+    props: dict[str, Any] = {"secret_type": secret_type, "detector": "checkov", "detectors": ["checkov"],
+                             "context": context, "redacted": located.redacted if located else "…(unlocated)",
+                             "check_id": check_id, "check_ids": [check_id], "located": located is not None}
+    return Asset(kind=Kind.SECRET_LITERAL, store=store, name=f"{rel}:{secret_type}", phase=Phase.STATIC,
+                 location=Location(path=rel, line=line_no, column=located.column if located else None),
+                 props=props, fingerprint=located.fingerprint if located else None)
+
+
+def _workflow_schedules(root: Path, rel: str, check_id: str) -> list[Asset]:
+    from ssot.sources.workflows import WorkflowError, workflow_schedules
+
+    try:
+        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        found = workflow_schedules(text, rel)
+    except (OSError, WorkflowError):
+        found = []
+    for a in found:
+        a.props["detectors"] = ["checkov"]
+        a.props["check_id"] = check_id
+    return found
+
+
+def _k8s_schedules(root: Path, rel: str, line_no: int | None, check_id: str) -> list[Asset]:
+    from ssot.sources.files import justification
+
+    try:
+        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        docs = list(yaml.safe_load_all(text))
+    except (OSError, yaml.YAMLError):
+        docs = []
+    out = []
+    reason = justification(text) if docs else None
+    for doc in docs:
+        if not (isinstance(doc, dict) and doc.get("kind") == "CronJob" and isinstance(doc.get("spec"), dict)):
+            continue
+        meta = doc.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        name = str(meta.get("name") or rel)
+        containers: Any = doc["spec"]
+        for key in ("jobTemplate", "spec", "template", "spec", "containers"):
+            containers = containers.get(key) if isinstance(containers, dict) else None
+        containers = containers if isinstance(containers, list) else []
+        images = [c.get("image") for c in containers if isinstance(c, dict) and c.get("image")]
+        out.append(Asset(
+            kind=Kind.SCHEDULE, store=Store.CRONTAB, name=f"{rel}:{name}", phase=Phase.STATIC,
+            location=Location(path=rel, line=line_no or 1),
+            props={"schedule": str(doc["spec"].get("schedule")), "scheduler": "kubernetes-cronjob",
+                   "command": ", ".join(map(str, images)) or None, "justified": reason is not None,
+                   "justification": reason, "check_id": check_id, "detectors": ["checkov"]},
+        ))
+    return out

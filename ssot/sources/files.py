@@ -1,0 +1,172 @@
+"""Plain repository files: secret literals in any text file, crontab-style schedules, and pg_cron
+jobs scheduled from SQL migrations.
+
+- every text file goes through the detectors → SECRET_LITERAL (context "file"; "stack-config" for
+  Pulumi stack files, stored as STACK_CONFIG; "cron-command" for a literal inside `cron.schedule(...)`);
+- `crontab`, `*.crontab`, `*.cron`, files in a `cron.d/` directory and systemd `.timer` units
+  → SCHEDULE (store CRONTAB): work scheduled outside pg_cron/n8n;
+- `cron.schedule('name', 'schedule', $$command$$)` in `.sql` files → CRON_JOB (scheduler pg_cron),
+  with the command scrubbed of secret literals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+from ssot.detectors import scan_text
+from ssot.inventory import Asset, Kind, Location, Phase, Store
+from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_asset
+
+_STACK_FILE = re.compile(r"(^|/)Pulumi\.[^/]+\.ya?ml$")
+_JUSTIFIED = re.compile(r"ssot:\s*justified\b.*?\breason=(\"[^\"]+\"|'[^']+'|\S+)")
+_CRON_FIELD = r"[\d*/,\-A-Za-z?LW#]+"
+_CRON_LINE = re.compile(rf"^\s*((?:{_CRON_FIELD}\s+){{4}}{_CRON_FIELD})\s+(.+?)\s*$")
+_CRON_MACRO = re.compile(
+    r"^\s*(@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly))\s+(.+?)\s*$")
+_ENV_ASSIGN = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*=")
+
+
+def is_stack_file(rel: str) -> bool:
+    return bool(_STACK_FILE.search(rel))
+
+
+def is_crontab(rel: str) -> bool:
+    p = PurePosixPath(rel)
+    return (p.name == "crontab" or p.suffix in (".cron", ".crontab") or p.parent.name == "cron.d"
+            or p.suffix == ".timer")
+
+
+def justification(text: str) -> str | None:
+    m = _JUSTIFIED.search(text)
+    return m.group(1).strip("\"'") if m else None
+
+
+def crontab_schedules(text: str, rel: str) -> list[Asset]:
+    """One SCHEDULE per crontab entry; `cron.d` files carry a user field before the command."""
+    p = PurePosixPath(rel)
+    has_user = p.parent.name == "cron.d"
+    reason = justification(text)
+    out: list[Asset] = []
+    if p.suffix == ".timer":
+        return _timer_schedules(text, rel, reason)
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or _ENV_ASSIGN.match(stripped):
+            continue
+        m = _CRON_MACRO.match(line) or _CRON_LINE.match(line)
+        if not m:
+            continue
+        schedule, rest = m.group(1), m.group(2)
+        user = None
+        if has_user:
+            user, _, rest = rest.partition(" ")
+            rest = rest.strip()
+        base = f"{rel}:{schedule}"
+        seen[base] = seen.get(base, 0) + 1
+        out.append(Asset(
+            kind=Kind.SCHEDULE, store=Store.CRONTAB,
+            name=base if seen[base] == 1 else f"{base}#{seen[base]}", phase=Phase.STATIC,
+            location=Location(path=rel, line=lineno),
+            props={"schedule": schedule, "scheduler": "cron", "command": scrub(rest, rel),
+                   "user": user, "justified": reason is not None, "justification": reason},
+        ))
+    return out
+
+
+def _timer_schedules(text: str, rel: str, reason: str | None) -> list[Asset]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in ("OnCalendar", "OnBootSec", "OnUnitActiveSec", "OnActiveSec"):
+            unit = PurePosixPath(rel).stem + ".service"
+            out.append(Asset(
+                kind=Kind.SCHEDULE, store=Store.CRONTAB, name=f"{rel}:{key.strip()}={value.strip()}",
+                phase=Phase.STATIC, location=Location(path=rel, line=lineno),
+                props={"schedule": value.strip(), "scheduler": "systemd-timer", "command": unit,
+                       "user": None, "justified": reason is not None, "justification": reason},
+            ))
+    return out
+
+
+# --- pg_cron jobs scheduled from SQL ------------------------------------------------------------
+
+_CRON_CALL = re.compile(r"\bcron\s*\.\s*schedule(?:_in_database)?\s*\(", re.IGNORECASE)
+_SQL_STRING = re.compile(r"\$([A-Za-z_]*)\$(.*?)\$\1\$|'((?:[^']|'')*)'", re.DOTALL)
+
+
+def _call_end(text: str, start: int) -> int:
+    """Offset just past the `)` closing the call whose `(` is at start-1, skipping SQL strings."""
+    depth = 1
+    i = start
+    while i < len(text):
+        m = _SQL_STRING.match(text, i)
+        if m:
+            i = m.end()
+            continue
+        c = text[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(text)
+
+
+def sql_cron_jobs(text: str, rel: str) -> tuple[list[Asset], set[int]]:
+    """CRON_JOB assets for `cron.schedule(...)` calls, and the lines those calls span."""
+    jobs: list[Asset] = []
+    lines: set[int] = set()
+    for call in _CRON_CALL.finditer(text):
+        end = _call_end(text, call.end())
+        first = text.count("\n", 0, call.start()) + 1
+        last = text.count("\n", 0, end) + 1
+        lines.update(range(first, last + 1))
+        args = [m.group(2) if m.group(2) is not None else m.group(3).replace("''", "'")
+                for m in _SQL_STRING.finditer(text, call.end(), end)]
+        if len(args) >= 3:
+            name, schedule, command = args[0], args[1], args[2]
+        elif len(args) == 2:
+            name, schedule, command = f"{rel}:{first}", args[0], args[1]
+        else:
+            continue
+        secret_types = sorted({m.secret_type for m in scan_text(command, rel)})
+        jobs.append(Asset(
+            kind=Kind.CRON_JOB, store=Store.POSTGRES, name=name, phase=Phase.STATIC,
+            location=Location(path=rel, line=first),
+            props={"schedule": schedule, "command": scrub(command, rel), "database": None,
+                   "username": None, "active": True, "scheduler": "pg_cron",
+                   "command_secret_types": secret_types},
+        ))
+    return jobs, lines
+
+
+# --- the scanner --------------------------------------------------------------------------------
+
+
+def scan_files(files: Iterable[RepoFile], namer: SecretNamer | None = None) -> list[Asset]:
+    """Secret literals, crontab schedules and SQL cron jobs in the given (plain) files."""
+    namer = namer or SecretNamer()
+    out: list[Asset] = []
+    for f in files:
+        text = read_text(f)
+        if text is None:
+            continue
+        context, store = "file", Store.REPOSITORY
+        if is_stack_file(f.rel):
+            context, store = "stack-config", Store.STACK_CONFIG
+        cron_lines: set[int] = set()
+        if f.rel.lower().endswith(".sql"):
+            jobs, cron_lines = sql_cron_jobs(text, f.rel)
+            out.extend(jobs)
+        if is_crontab(f.rel):
+            out.extend(crontab_schedules(text, f.rel))
+            cron_lines = set(range(1, text.count("\n") + 2))
+        for m in scan_text(text, f.rel):
+            ctx = "cron-command" if m.line in cron_lines else context
+            out.append(secret_asset(m, f.rel, ctx, store, namer.name(store, f.rel, m.secret_type)))
+    return out

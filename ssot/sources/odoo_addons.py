@@ -1,0 +1,549 @@
+"""Odoo addons in the repository: scheduled actions, system parameters and secret-holding fields.
+
+Doctrine §4/§5: Odoo is never a scheduler nor a secret vault. An addon is a directory holding
+`__manifest__.py` (or the legacy `__openerp__.py`). From it we read, without executing anything:
+
+- the manifest, with `ast.literal_eval` (its `data` list says which data files are loaded);
+- `ir.cron` records in XML data (`<record model="ir.cron">`, `<function model="ir.cron">`, in
+  `noupdate` blocks or not) and CSV data (`ir_cron.csv` / `ir.cron.csv`) → ODOO_CRON;
+- crons created or rewritten from Python (`env['ir.cron'].create(...)`, `env.ref('x.cron').write`,
+  including in `_register_hook`) → ODOO_CRON (defined_in "python"), found in the AST;
+- `ir.config_parameter` records / `set_param` calls / settings fields with `config_parameter=`
+  whose key looks secret → ODOO_PARAMETER (fingerprint of the value, never the value);
+- model fields named like a secret (`api_key = fields.Char()`) → ODOO_SECRET_FIELD;
+- every text file of the addon through the detectors → SECRET_LITERAL (context "odoo-addon").
+
+Cron code is kept only after `scrub` replaced any secret literal in it by its redacted shape.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+from xml.parsers import expat
+
+from ssot.fingerprint import fingerprint
+from ssot.inventory import Asset, Kind, Location, Phase, Store
+from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_asset
+
+MANIFESTS = ("__manifest__.py", "__openerp__.py")
+SECRET_KEY = re.compile(
+    r"(secret|token|passw|pwd|api[_.\-]?key|apikey|private[_.\-]?key|credential|access[_.\-]?key|"
+    r"signing[_.\-]?key|auth[_.\-]?key)", re.IGNORECASE)
+# Field types that can hold a secret string; a Boolean named `use_token` or a Datetime named
+# `token_expiry` cannot.
+_TEXT_FIELDS = frozenset({"Char", "Text", "Binary", "Html"})
+_CRON_WRITE_KEYS = frozenset({"interval_number", "interval_type", "nextcall", "numbercall", "cron_name",
+                              "code", "active"})
+
+
+class AddonError(ValueError):
+    """An addon file could not be read; the message names the file, the line and what was expected."""
+
+
+@dataclass
+class Addon:
+    name: str
+    root: str  # relative dir
+    manifest: str  # relative path of the manifest
+    data: list[str] = field(default_factory=list)  # data files, relative to the addon root
+
+
+# --- manifest -----------------------------------------------------------------------------------
+
+
+def parse_manifest(text: str, rel: str) -> dict[str, Any]:
+    try:
+        tree = ast.parse(text, filename=rel)
+    except SyntaxError as exc:
+        raise AddonError(f"{rel}:{exc.lineno}: expected a Python dict literal (syntax error)") from None
+    exprs = [n for n in tree.body if isinstance(n, ast.Expr)]
+    dicts = [n.value for n in exprs if isinstance(n.value, ast.Dict)]
+    if len(dicts) != 1:
+        raise AddonError(f"{rel}: expected exactly one dict literal (the manifest), found {len(dicts)}")
+    try:
+        value = ast.literal_eval(dicts[0])
+    except (ValueError, SyntaxError, TypeError):
+        raise AddonError(f"{rel}:{dicts[0].lineno}: expected literal values only in the manifest "
+                         "(no names or calls)") from None
+    if not isinstance(value, dict):
+        raise AddonError(f"{rel}: expected a dict")
+    return value
+
+
+def find_addons(files: Sequence[RepoFile]) -> tuple[list[Addon], list[str]]:
+    addons: list[Addon] = []
+    problems: list[str] = []
+    by_rel = {f.rel: f for f in files}
+    for f in files:
+        p = PurePosixPath(f.rel)
+        if p.name not in MANIFESTS:
+            continue
+        root = str(p.parent) if str(p.parent) != "." else ""
+        if p.name == "__openerp__.py" and f"{root}/__manifest__.py".lstrip("/") in by_rel:
+            continue
+        addon = Addon(name=p.parent.name or "addon", root=root, manifest=f.rel)
+        text = read_text(f)
+        try:
+            manifest = parse_manifest(text or "", f.rel)
+            data = manifest.get("data", []) or []
+            demo = manifest.get("demo", []) or []
+            if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
+                raise AddonError(f"{f.rel}: data: expected a list of file paths")
+            addon.data = [*data, *(d for d in demo if isinstance(d, str))]
+        except AddonError as exc:
+            problems.append(f"odoo-addons: {exc}")
+        addons.append(addon)
+    return addons, problems
+
+
+def addon_of(rel: str, addons: Sequence[Addon]) -> Addon | None:
+    best = None
+    for a in addons:
+        if (not a.root or rel.startswith(a.root + "/")) and (best is None or len(a.root) > len(best.root)):
+            best = a
+    return best
+
+
+# --- XML ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    line: int
+    children: list[Node] = field(default_factory=list)
+    text: str = ""
+
+    def find_all(self, tag: str) -> Iterable[Node]:
+        for c in self.children:
+            if c.tag == tag:
+                yield c
+            yield from c.find_all(tag)
+
+    def fields(self) -> dict[str, Node]:
+        return {c.attrs.get("name", ""): c for c in self.children if c.tag == "field"}
+
+    def all_text(self) -> str:
+        return self.text + "".join(c.all_text() for c in self.children)
+
+
+def parse_xml(text: str, rel: str) -> Node:
+    """A small line-aware XML tree. DTDs and entity declarations are refused (no entity expansion
+    attacks); Odoo data files never need them."""
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    root = Node("#document", {}, 1)
+    stack = [root]
+
+    def refuse(*_: Any) -> None:
+        raise AddonError(f"{rel}:{parser.CurrentLineNumber}: expected no DTD or entity declarations")
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        n = Node(tag, attrs, parser.CurrentLineNumber)
+        stack[-1].children.append(n)
+        stack.append(n)
+
+    def end(_tag: str) -> None:
+        stack.pop()
+
+    def chars(data: str) -> None:
+        stack[-1].text += data
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(text.encode("utf-8"), True)
+    except expat.ExpatError as exc:
+        reason = expat.ErrorString(exc.code)
+        raise AddonError(f"{rel}:{exc.lineno}: expected well-formed XML ({reason})") from None
+    return root
+
+
+def _field_value(n: Node | None) -> str | None:
+    if n is None:
+        return None
+    for attr in ("eval", "ref"):
+        if attr in n.attrs:
+            return n.attrs[attr]
+    return n.all_text().strip()
+
+
+def _model_from_ref(ref: str | None) -> str | None:
+    if not ref:
+        return None
+    tail = ref.split(".")[-1]
+    return tail[len("model_"):].replace("_", ".") if tail.startswith("model_") else tail
+
+
+def _bool(value: Any, default: bool = True) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    s = str(value).strip().lower()
+    if s in ("false", "0", "none", "f", "no", ""):
+        return False
+    return True
+
+
+def _xmlid(addon: Addon | None, xid: str | None) -> str | None:
+    if not xid:
+        return None
+    return xid if "." in xid or addon is None else f"{addon.name}.{xid}"
+
+
+def _cron_asset(*, name: str, addon: Addon | None, rel: str, line: int, defined_in: str, model: str | None,
+                code: str | None, interval: str | None, active: bool, loaded: bool | None,
+                extra: dict[str, Any] | None = None) -> Asset:
+    props: dict[str, Any] = {"model": model, "code": scrub(code, rel), "interval": interval,
+                             "active": active, "defined_in": defined_in,
+                             "addon": addon.name if addon else None, "loaded_by_manifest": loaded}
+    props.update(extra or {})
+    return Asset(kind=Kind.ODOO_CRON, store=Store.ODOO, name=name, phase=Phase.STATIC,
+                 location=Location(path=rel, line=line), props=props)
+
+
+def _param_asset(key: str, value: str | None, rel: str, line: int, via: str) -> Asset:
+    looks = bool(SECRET_KEY.search(key))
+    return Asset(kind=Kind.ODOO_PARAMETER, store=Store.ODOO, name=key, phase=Phase.STATIC,
+                 location=Location(path=rel, line=line),
+                 props={"looks_secret": looks, "defined_in": via, "has_value": bool(value)},
+                 fingerprint=fingerprint(value) if value and looks else None)
+
+
+def _interval(number: Any, unit: Any) -> str | None:
+    if number is None and unit is None:
+        return None
+    return f"{number if number is not None else 1} {unit or 'months'}"
+
+
+def _eval_dict(src: str) -> dict[str, Any] | None:
+    """A dict from an Odoo `eval` attribute, literals kept and anything else as its source text."""
+    try:
+        tree = ast.parse(src.strip(), mode="eval")
+    except SyntaxError:
+        return None
+    node = tree.body
+    if isinstance(node, ast.List | ast.Tuple) and node.elts and isinstance(node.elts[0], ast.Dict):
+        node = node.elts[0]
+    return _ast_dict(node, src.strip()) if isinstance(node, ast.Dict) else None
+
+
+def _ast_value(node: ast.AST, src: str) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        # `ref('x.model_y')`, `env.ref('x.model_y').id`: the xml id is what identifies the target.
+        for sub in ast.walk(node):
+            if (isinstance(sub, ast.Call) and sub.args and isinstance(sub.args[0], ast.Constant)
+                    and isinstance(sub.args[0].value, str)
+                    and ((isinstance(sub.func, ast.Name) and sub.func.id == "ref")
+                         or (isinstance(sub.func, ast.Attribute) and sub.func.attr == "ref"))):
+                return sub.args[0].value
+        return ast.get_source_segment(src, node)
+
+
+def _ast_dict(node: ast.Dict, src: str) -> dict[str, Any]:
+    out = {}
+    for k, v in zip(node.keys, node.values, strict=True):
+        if isinstance(k, ast.Constant) and isinstance(k.value, str):
+            out[k.value] = _ast_value(v, src)
+    return out
+
+
+def _cron_from_values(values: dict[str, Any], *, name: str, addon: Addon | None, rel: str, line: int,
+                      defined_in: str, loaded: bool | None, extra: dict[str, Any] | None = None) -> Asset:
+    model_ref = values.get("model_id")
+    model = values.get("model") or _model_from_ref(model_ref if isinstance(model_ref, str) else None)
+    code = values.get("code")
+    if code is None and values.get("function"):
+        code = f"model.{values['function']}({values.get('args') or ''})"
+    return _cron_asset(name=name, addon=addon, rel=rel, line=line, defined_in=defined_in, model=model,
+                       code=code if isinstance(code, str) else None,
+                       interval=_interval(values.get("interval_number"), values.get("interval_type")),
+                       active=_bool(values.get("active")), loaded=loaded, extra=extra)
+
+
+def xml_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) -> list[Asset]:
+    root = parse_xml(text, rel)
+    out: list[Asset] = []
+    noupdate_nodes: set[int] = set()
+    for tag in ("data", "odoo", "openerp"):
+        for n in root.find_all(tag):
+            if _bool(n.attrs.get("noupdate"), default=False):
+                noupdate_nodes.update(id(r) for r in n.find_all("record"))
+                noupdate_nodes.update(id(r) for r in n.find_all("function"))
+    for rec in root.find_all("record"):
+        model = rec.attrs.get("model")
+        fields = rec.fields()
+        if model == "ir.cron":
+            values: dict[str, Any] = {}
+            for key, fnode in fields.items():
+                values[key] = _field_value(fnode)
+                if key == "model_id" and "ref" in fnode.attrs:
+                    values[key] = fnode.attrs["ref"]
+            name = _xmlid(addon, rec.attrs.get("id")) or f"{rel}:{rec.line}"
+            out.append(_cron_from_values(values, name=name, addon=addon, rel=rel, line=rec.line,
+                                         defined_in="xml", loaded=loaded,
+                                         extra={"noupdate": id(rec) in noupdate_nodes,
+                                                "label": values.get("name")}))
+        elif model == "ir.config_parameter":
+            pkey = _field_value(fields.get("key"))
+            if pkey:
+                out.append(_param_asset(pkey, _field_value(fields.get("value")), rel, rec.line, "xml"))
+    for fn in root.find_all("function"):
+        model = fn.attrs.get("model")
+        if model == "ir.cron":
+            values = {}
+            for child in fn.find_all("value"):
+                if "eval" in child.attrs:
+                    values.update(_eval_dict(child.attrs["eval"]) or {})
+            if "eval" in fn.attrs:
+                values.update(_eval_dict(fn.attrs["eval"]) or {})
+            label = values.get("name") if isinstance(values.get("name"), str) else None
+            name = f"{addon.name if addon else rel}:{label or 'function@' + str(fn.line)}"
+            out.append(_cron_from_values(values, name=name, addon=addon, rel=rel, line=fn.line,
+                                         defined_in="xml", loaded=loaded,
+                                         extra={"noupdate": id(fn) in noupdate_nodes, "label": label,
+                                                "method": fn.attrs.get("name")}))
+        elif model == "ir.config_parameter" and fn.attrs.get("name") == "set_param":
+            args = _eval_args(fn)
+            if args and isinstance(args[0], str):
+                value = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+                out.append(_param_asset(args[0], value, rel, fn.line, "xml"))
+    return out
+
+
+def _eval_args(fn: Node) -> list[Any]:
+    srcs = [fn.attrs["eval"]] if "eval" in fn.attrs else []
+    srcs += [v.attrs["eval"] for v in fn.find_all("value") if "eval" in v.attrs]
+    args: list[Any] = []
+    for src in srcs:
+        try:
+            v = ast.literal_eval(src.strip())
+        except (ValueError, SyntaxError, TypeError):
+            continue
+        args.extend(v if isinstance(v, list | tuple) else [v])
+    return args
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def csv_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) -> list[Asset]:
+    base = PurePosixPath(rel).name.lower()
+    out: list[Asset] = []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return out
+    cols = [h.strip() for h in header]
+    for row in reader:
+        values = {c: (row[i] if i < len(row) else None) for i, c in enumerate(cols)}
+        line = reader.line_num
+        if base in ("ir_cron.csv", "ir.cron.csv"):
+            model_ref = values.get("model_id:id") or values.get("model_id/id") or values.get("model_id")
+            vals: dict[str, Any] = {**values, "model_id": model_ref}
+            out.append(_cron_from_values(vals, name=_xmlid(addon, values.get("id")) or f"{rel}:{line}",
+                                         addon=addon, rel=rel, line=line, defined_in="csv", loaded=loaded,
+                                         extra={"label": values.get("name")}))
+        elif base in ("ir_config_parameter.csv", "ir.config_parameter.csv") and values.get("key"):
+            out.append(_param_asset(str(values["key"]), values.get("value"), rel, line, "csv"))
+    return out
+
+
+# --- Python -------------------------------------------------------------------------------------
+
+
+def _is_cron_model(node: ast.AST) -> bool:
+    """`env['ir.cron']`, possibly behind .sudo() / .with_context(...) / .with_user(...)."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+            "sudo", "with_context", "with_user", "with_company", "with_env"):
+        node = node.func.value
+    return (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+            and node.slice.value == "ir.cron")
+
+
+def _ref_id(node: ast.AST) -> str | None:
+    """The xml id in `env.ref('x.y')`, possibly behind .sudo()."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+            "sudo", "with_context", "with_user", "with_company"):
+        node = node.func.value
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "ref"
+            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        return node.args[0].value
+    return None
+
+
+class _PyVisitor(ast.NodeVisitor):
+    def __init__(self, src: str, rel: str, addon: Addon | None) -> None:
+        self.src, self.rel, self.addon = src, rel, addon
+        self.out: list[Asset] = []
+        self.func: list[str] = []
+        self.model: list[str | None] = []
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.func.append(node.name)
+        self.generic_visit(node)
+        self.func.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        model = None
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id in ("_name", "_inherit")
+                                                    for t in stmt.targets):
+                target = next(t.id for t in stmt.targets if isinstance(t, ast.Name))
+                v = stmt.value
+                if isinstance(v, ast.List) and v.elts:
+                    v = v.elts[0]
+                val = v.value if isinstance(v, ast.Constant) else None
+                if isinstance(val, str) and (target == "_name" or model is None):
+                    model = val
+        self.model.append(model)
+        if model:
+            for stmt in node.body:
+                self._field(stmt, model)
+        self.generic_visit(node)
+        self.model.pop()
+
+    def _field(self, stmt: ast.stmt, model: str) -> None:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)):
+            return
+        call = stmt.value
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name) and call.func.value.id == "fields"):
+            return
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+        fname = stmt.targets[0].id
+        param = kw.get("config_parameter")
+        if isinstance(param, ast.Constant) and isinstance(param.value, str):
+            if SECRET_KEY.search(param.value) or SECRET_KEY.search(fname):
+                self.out.append(Asset(
+                    kind=Kind.ODOO_PARAMETER, store=Store.ODOO, name=param.value, phase=Phase.STATIC,
+                    location=Location(path=self.rel, line=stmt.lineno),
+                    props={"looks_secret": True, "defined_in": "settings-field",
+                           "field": f"{model}.{fname}", "has_value": False}))
+            return
+        if call.func.attr not in _TEXT_FIELDS or not SECRET_KEY.search(fname):
+            return
+        store = kw.get("store")
+        explicit = store.value if isinstance(store, ast.Constant) else None
+        # computed and related fields are not stored unless they say so
+        stored = bool(explicit) if explicit is not None else not ("compute" in kw or "related" in kw)
+        if not stored:
+            return
+        self.out.append(Asset(
+            kind=Kind.ODOO_SECRET_FIELD, store=Store.ODOO, name=f"{model}.{fname}", phase=Phase.STATIC,
+            location=Location(path=self.rel, line=stmt.lineno),
+            props={"model": model, "field": fname, "field_type": call.func.attr,
+                   "addon": self.addon.name if self.addon else None}))
+
+    def visit_Call(self, node: ast.Call) -> None:
+        f = node.func
+        if isinstance(f, ast.Attribute):
+            if f.attr == "create" and _is_cron_model(f.value):
+                self._cron(node, "create", None)
+            elif f.attr == "write":
+                xid = _ref_id(f.value)
+                vals = self._dict_arg(node)
+                if _is_cron_model(f.value) or (xid and ("cron" in xid or set(vals) & _CRON_WRITE_KEYS)):
+                    self._cron(node, "write", xid)
+            elif f.attr == "set_param" and node.args and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str):
+                val = node.args[1] if len(node.args) > 1 else None
+                value = val.value if isinstance(val, ast.Constant) and isinstance(val.value, str) else None
+                self.out.append(_param_asset(node.args[0].value, value, self.rel, node.lineno, "python"))
+        self.generic_visit(node)
+
+    def _dict_arg(self, node: ast.Call) -> dict[str, Any]:
+        arg = node.args[0] if node.args else None
+        if isinstance(arg, ast.List | ast.Tuple) and arg.elts:
+            arg = arg.elts[0]
+        return _ast_dict(arg, self.src) if isinstance(arg, ast.Dict) else {}
+
+    def _cron(self, node: ast.Call, method: str, xid: str | None) -> None:
+        vals = self._dict_arg(node)
+        label = vals.get("name") if isinstance(vals.get("name"), str) else None
+        where = self.func[-1] if self.func else "<module>"
+        name = (_xmlid(self.addon, xid) if xid else None) or \
+            f"{self.addon.name if self.addon else self.rel}:{label or f'{where}@{node.lineno}'}"
+        extra = {"method": method, "label": label, "in_function": where,
+                 "register_hook": "_register_hook" in self.func}
+        if method == "write" and "active" not in vals:
+            vals["active"] = None
+        self.out.append(_cron_from_values(vals, name=name, addon=self.addon, rel=self.rel, line=node.lineno,
+                                          defined_in="python", loaded=None, extra=extra))
+
+
+def python_assets(text: str, rel: str, addon: Addon | None) -> list[Asset]:
+    try:
+        tree = ast.parse(text, filename=rel)
+    except SyntaxError as exc:
+        raise AddonError(f"{rel}:{exc.lineno}: expected valid Python (syntax error)") from None
+    v = _PyVisitor(text, rel, addon)
+    v.visit(tree)
+    return v.out
+
+
+# --- the scanner --------------------------------------------------------------------------------
+
+
+def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: SecretNamer | None = None
+                ) -> tuple[list[Asset], list[str]]:
+    """Assets from the files that belong to the given addons, and the problems met reading them."""
+    from ssot.detectors import scan_text
+
+    namer = namer or SecretNamer()
+    out: list[Asset] = []
+    problems: list[str] = []
+    xml_crons: dict[str, int] = {}
+    for f in files:
+        addon = addon_of(f.rel, addons)
+        if addon is None:
+            continue
+        text = read_text(f)
+        if text is None:
+            continue
+        in_addon = f.rel[len(addon.root) + 1:] if addon.root else f.rel
+        loaded = in_addon in addon.data
+        suffix = PurePosixPath(f.rel).suffix.lower()
+        try:
+            if suffix == ".xml":
+                found = xml_assets(text, f.rel, addon, loaded)
+                xml_crons[f.rel] = sum(a.kind is Kind.ODOO_CRON for a in found)
+                out.extend(found)
+            elif suffix == ".csv":
+                out.extend(csv_assets(text, f.rel, addon, loaded))
+            elif suffix == ".py" and PurePosixPath(f.rel).name not in MANIFESTS:
+                out.extend(python_assets(text, f.rel, addon))
+        except AddonError as exc:
+            problems.append(f"odoo-addons: {exc}")
+        for m in scan_text(text, f.rel):
+            out.append(secret_asset(m, f.rel, "odoo-addon", Store.REPOSITORY,
+                                    namer.name(Store.REPOSITORY, f.rel, m.secret_type)))
+    # A manifest that loads a cron data file we could not see (absent from the repository) still
+    # declares a scheduled action.
+    present = {f.rel for f in files}
+    for addon in addons:
+        for entry in addon.data:
+            rel = f"{addon.root}/{entry}" if addon.root else entry
+            if "cron" in PurePosixPath(entry).name.lower() and rel not in present:
+                out.append(_cron_asset(name=f"{addon.name}:{entry}", addon=addon, rel=addon.manifest,
+                                       line=1, defined_in="manifest", model=None, code=None, interval=None,
+                                       active=True, loaded=True, extra={"data_file": entry}))
+    return out, problems

@@ -1,0 +1,127 @@
+"""The real checkov CLI: mapping of its results, merging with our detectors, and its failures."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from ssot.inventory import Kind, Store
+from ssot.sources import checkov as ck
+from ssot.sources.static import collect_static
+
+from .conftest import TreeMaker, synthetic_secret
+
+
+def _tree(make_tree: TreeMaker, secret: str) -> Path:
+    return make_tree({
+        "app.py": f"import os\nSUPABASE_KEY = \"{secret}\"\n",
+        "local.toml": ("# supabase start: published demo key\nservice_role_key = \"eyJhbGciOiJIUzI1NiIsInR5cCI6"
+                       "IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMj"
+                       "k5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU\"\n"),
+        ".github/workflows/nightly.yml": ("name: nightly\non:\n  schedule:\n    - cron: '0 3 * * *'\n"
+                                          "jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{run: echo}]\n"),
+        "k8s/report.yaml": ("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: report\nspec:\n"
+                            "  schedule: '30 2 * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+                            "          containers:\n            - name: r\n              image: acme/report:1\n"),
+    })
+
+
+# checkov flags this by entropy (CKV_SECRET_6); a random key can fall under its threshold, so the
+# value is fixed. It is synthetic: never issued by Supabase.
+FIXED = "sb_secret_Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmZxCv"
+
+
+def test_checkov_results_are_mapped_and_merged(make_tree: TreeMaker, checkov_exe: str,
+                                               capfd: pytest.CaptureFixture[str]) -> None:
+    secret = FIXED
+    root = _tree(make_tree, secret)
+    # checkov alone: its raw results mapped, the demo key dropped by our false-positive filters
+    run = ck.CheckovRun.start(root, exe=checkov_exe)
+    theirs = ck.map_reports(run.wait(), root.resolve())
+    lits = [a for a in theirs if a.kind is Kind.SECRET_LITERAL]
+    assert [(a.location.path, a.location.line) for a in lits] == [("app.py", 2)]
+    assert lits[0].props["detectors"] == ["checkov"] and lits[0].props["check_id"].startswith("CKV_SECRET_")
+    assert lits[0].props["located"] is True and lits[0].props["redacted"] == f"sb_s…({len(secret)} chars)"
+    scheds = sorted((a.store, a.location.path, a.props["check_id"]) for a in theirs if a.kind is Kind.SCHEDULE)
+    assert scheds == [(Store.CRONTAB, "k8s/report.yaml", "CKV_SSOT_2"),
+                      (Store.GITHUB_ACTIONS, ".github/workflows/nightly.yml", "CKV_SSOT_1")]
+
+    # the whole static source: one asset per secret, naming both detectors
+    inv = collect_static(root, checkov_exe=checkov_exe)
+    assert inv.incomplete == []
+    [lit] = list(inv.of(Kind.SECRET_LITERAL))
+    assert lit.props["detectors"] == ["SupabaseSecretKeyDetector", "checkov"]
+    assert lit.fingerprint == lits[0].fingerprint
+    assert lit.props["check_ids"] == [lits[0].props["check_id"]]
+    by_store = {a.store: a for a in inv.of(Kind.SCHEDULE)}
+    assert by_store[Store.GITHUB_ACTIONS].props["detectors"] == ["ssot", "checkov"]
+    assert by_store[Store.CRONTAB].props["scheduler"] == "kubernetes-cronjob"
+    assert by_store[Store.CRONTAB].props["schedule"] == "30 2 * * *"
+    out, err = capfd.readouterr()
+    assert secret not in out + err + repr(inv.assets)
+
+
+def test_ssotignore_applies_to_checkov_results(make_tree: TreeMaker, checkov_exe: str) -> None:
+    secret = FIXED
+    root = make_tree({"vendor/lib.py": f"K = '{secret}'\n", ".ssotignore": "vendor/\n",
+                      "app.py": "print('clean')\n"})
+    inv = collect_static(root, checkov_exe=checkov_exe)
+    assert inv.incomplete == [] and list(inv.of(Kind.SECRET_LITERAL)) == []
+
+
+def test_checkov_timeout_makes_the_scan_incomplete(make_tree: TreeMaker, checkov_exe: str) -> None:
+    inv = collect_static(make_tree({"a.py": "x = 1\n"}), checkov_exe=checkov_exe, checkov_timeout=0.05)
+    assert inv.incomplete == ["checkov: checkov did not finish within 0s"]
+
+
+def _script(tmp_path: Path, body: str) -> str:
+    p = tmp_path / "checkov"
+    p.write_text("#!/bin/sh\n" + body)
+    p.chmod(p.stat().st_mode | stat.S_IXUSR)
+    return str(p)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        pytest.param("echo 'not json at all'\nexit 1\n", "checkov: checkov's output was not JSON", id="not-json"),
+        pytest.param("echo 'Traceback (most recent call last):' >&2\necho 'KeyError: sb_secret_x' >&2\nexit 2\n",
+                     "checkov: checkov exited with code 2 (KeyError)", id="crash"),
+        pytest.param("echo '[1, 2]'\n", "checkov: checkov's JSON was not a report or a list of reports",
+                     id="wrong-shape"),
+    ],
+)
+def test_checkov_failures_are_incomplete_not_a_pass(make_tree: TreeMaker, tmp_path: Path,
+                                                    body: str, reason: str) -> None:
+    secret = synthetic_secret()
+    root = make_tree({"a.py": f"K = '{secret}'\n"})
+    inv = collect_static(root, checkov_exe=_script(tmp_path, body))
+    assert inv.incomplete == [reason]
+    # our own scanners still ran
+    assert [a.location.path for a in inv.of(Kind.SECRET_LITERAL)] == ["a.py"]
+
+
+def test_summary_only_output_is_a_clean_run() -> None:
+    assert ck.parse_output('{"passed": 0, "failed": 0}', "", 0) == []
+
+
+def test_missing_checkov_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SSOT_CHECKOV", str(tmp_path / "nope"))
+    with pytest.raises(ck.CheckovNotFound) as info:
+        ck.find_checkov(tmp_path)
+    assert info.value.exit_code == 2 and "pip install checkov" in str(info.value)
+
+
+def test_checkov_resolution_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    venv_bin = tmp_path / ".checkov-venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    exe = _script(venv_bin.parent / "bin", "exit 0\n")
+    monkeypatch.delenv("SSOT_CHECKOV", raising=False)
+    assert ck.find_checkov(tmp_path) == exe
+    other = _script(tmp_path, "exit 0\n")
+    monkeypatch.setenv("SSOT_CHECKOV", other)
+    assert ck.find_checkov(tmp_path) == other
+    assert os.access(other, os.X_OK)
