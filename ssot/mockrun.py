@@ -9,12 +9,14 @@ mock monitor's own URNs prefix children of the stack with the stack's type, unli
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import os
 import runpy
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +27,69 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from google.protobuf import struct_pb2
 from pulumi.runtime.proto import resource_pb2  # isort: skip
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-@dataclass
 class Registered:
-    """One resource as the engine would have seen it."""
+    """One resource as the engine would have seen it.
 
-    type: str
-    name: str
-    urn: str
-    parent: str | None
-    custom: bool
-    inputs: dict[str, Any]
-    secret_inputs: frozenset[str]
-    dependencies: tuple[str, ...]
-    property_dependencies: dict[str, tuple[str, ...]]
-    provider: str | None
-    outputs: dict[str, Any] = field(default_factory=dict)
-    protect: bool = False
+    Inputs are kept as the wire form the SDK sent and decoded on first use: the monitor runs on the
+    SDK's worker threads, where decoding thousands of property bags up front competes with the
+    program for the GIL.
+    """
+
+    def __init__(self, *, type: str, name: str, urn: str, parent: str | None, custom: bool, raw: Any,
+                 dependencies: tuple[str, ...], property_dependencies: dict[str, tuple[str, ...]],
+                 provider: str | None, protect: bool) -> None:
+        self.type = type
+        self.name = name
+        self.urn = urn
+        self.parent = parent
+        self.custom = custom
+        self.dependencies = dependencies
+        self.property_dependencies = property_dependencies
+        self.provider = provider
+        self.protect = protect
+        self.outputs: dict[str, Any] = {}
+        self._raw = raw
+        self._inputs: dict[str, Any] | None = None
+        self._secret: frozenset[str] = frozenset()
+
+    def _decode(self) -> None:
+        if self._inputs is not None:
+            return
+        _ensure_event_loop()
+        inputs: dict[str, Any] = {}
+        secret: set[str] = set()
+        for key, value in rpc.deserialize_properties(self._raw, keep_unknowns=True).items():
+            if key == "__provider":
+                continue
+            inputs[key], is_secret = _unwrap(value)
+            if is_secret:
+                secret.add(key)
+        self._inputs, self._secret, self._raw = inputs, frozenset(secret), None
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        self._decode()
+        assert self._inputs is not None
+        return self._inputs
+
+    @property
+    def secret_inputs(self) -> frozenset[str]:
+        self._decode()
+        return self._secret
 
     @property
     def props(self) -> dict[str, Any]:
         """What CrossGuard calls a resource's props: inputs, and for components their outputs too."""
         return {**self.inputs, **self.outputs}
+
+    def __repr__(self) -> str:
+        return f"Registered({self.type}, {self.urn})"
 
 
 def _unwrap(value: Any) -> tuple[Any, bool]:
@@ -70,23 +109,26 @@ def _unwrap(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-# Outputs our dynamic providers compute at create time; the mocks answer with stand-ins of the
+# Outputs our dynamic providers compute at create time; the monitor answers with stand-ins of the
 # right shape so that dependent values (the project's ref feeding the database host) resolve.
-_DYNAMIC_OUTPUTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "pulumi-python:dynamic/ssot:SupabaseProject": lambda i: {"ref": "mockprojectrefabcdef", "status": "ACTIVE_HEALTHY"},
-    "pulumi-python:dynamic/ssot:VaultSecret": lambda i: {"secret_id": f"00000000-0000-4000-8000-{abs(hash(i.get('name'))) % 10**12:012d}"},
-    "pulumi-python:dynamic/ssot:CronJob": lambda i: {"job_id": 0},
+# Everything else is left unanswered and resolves as unknown, as in a real preview: echoing every
+# input back as state (what mocks usually do) makes the SDK decode and resolve each one twice.
+_DYNAMIC_OUTPUTS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "pulumi-python:dynamic/ssot:SupabaseProject": lambda name: {"ref": "mockprojectrefabcdef",
+                                                                 "status": "ACTIVE_HEALTHY"},
+    "pulumi-python:dynamic/ssot:VaultSecret": lambda name: {
+        "secret_id": f"00000000-0000-4000-8000-{int(hashlib.sha256(name.encode()).hexdigest()[:12], 16) % 10**12:012d}"},
+    "pulumi-python:dynamic/ssot:CronJob": lambda name: {"job_id": 0},
 }
+_EMPTY = struct_pb2.Struct()
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
+    """Only used for invokes; registrations are answered by RecordingMonitor directly."""
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         extra = _DYNAMIC_OUTPUTS.get(args.typ)
-        state = dict(args.inputs)
-        state.pop("__provider", None)
-        if extra:
-            state.update(extra(state))
-        return f"{args.name}-id", state
+        return f"{args.name}-id", extra(args.name) if extra else {}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
@@ -114,31 +156,21 @@ class RecordingMonitor(pmocks.MockMonitor):
         if request.type == STACK_TYPE:
             self._types[urn] = STACK_TYPE
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()
-        raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
-        inputs: dict[str, Any] = {}
-        secret: set[str] = set()
-        for key, value in raw.items():
-            inputs[key], is_secret = _unwrap(value)
-            if is_secret:
-                secret.add(key)
-        inputs.pop("__provider", None)
-        resource_args = pulumi.runtime.MockResourceArgs(
-            typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
-            resource_id=request.importId, custom=request.custom or False)
-        id_, state = self.mocks.new_resource(resource_args)
-        # Secret inputs stay secret in the returned state, as the engine would keep them.
-        wire_state = {k: (rpc.wrap_rpc_secret(v) if k in secret else v) for k, v in state.items()}
-        obj = _sync_await(rpc.serialize_properties(wire_state, {}))
+        id_ = f"{request.name}-id"
+        extra = _DYNAMIC_OUTPUTS.get(request.type)
+        if extra:
+            _ensure_event_loop()
+            obj = _sync_await(rpc.serialize_properties(extra(request.name), {}))
+        else:
+            obj = _EMPTY
         parent = request.parent if request.parent and self._types.get(request.parent) != STACK_TYPE else None
         self.registered[urn] = Registered(
             type=request.type, name=request.name, urn=urn, parent=parent, custom=bool(request.custom),
-            inputs=inputs, secret_inputs=frozenset(secret), dependencies=tuple(request.dependencies),
+            raw=request.object, dependencies=tuple(request.dependencies),
             property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
             provider=request.provider or None, protect=bool(request.protect),
         )
-        self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_, state)
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         _ensure_event_loop()
@@ -158,6 +190,59 @@ class ProgramRun:
 
     def by_urn(self) -> dict[str, Registered]:
         return {r.urn: r for r in self.resources}
+
+
+def _no_stack_trace() -> Any:
+    from pulumi.runtime.proto import source_pb2
+
+    return source_pb2.StackTrace()
+
+
+@contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """Per-resource work the SDK does for the engine's benefit, skipped or done once offline.
+
+    The SDK walks and formats the whole Python stack (traceback.extract_stack, reading source
+    lines) for every resource, so the engine can show where it was declared. No engine consumes it
+    under the mock runtime, and it was the SDK's largest single cost at thousands of resources."""
+    from pulumi.runtime import resource as rt_resource
+
+    from pulumi import _types
+
+    saved = rt_resource._get_stack_trace, _types.resource_types
+    # The SDK also re-derives a resource class's output types from its annotations (typing's
+    # get_type_hints, compiling forward references) for every instance; they are per class.
+    per_class: dict[type, dict[str, type]] = {}
+
+    def resource_types(cls: type) -> dict[str, type]:
+        if cls not in per_class:
+            per_class[cls] = saved[1](cls)
+        return per_class[cls]
+
+    rt_resource._get_stack_trace = _no_stack_trace
+    _types.resource_types = resource_types
+    try:
+        yield
+    finally:
+        rt_resource._get_stack_trace, _types.resource_types = saved
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The SDK allocates millions of short-lived futures and handles; with thousands of live
+    resources every generation-2 collection walks them all, which made the run superlinear.
+    A program run is bounded, so collection waits until it ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # Re-enabling with millions of young objects pending would make the very next allocation
+        # walk them all (a second, measured). What survives the run is mostly the run's result and
+        # the SDK's module state; it is moved out of the collector's way instead.
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager
@@ -200,11 +285,19 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
         path = program
 
         def body() -> None:
-            runpy.run_path(str(path), run_name="__main__")
+            import asyncio
+
+            from ssot.components import _flow
+
+            _flow.outer_ready = len(asyncio.get_event_loop()._ready)  # type: ignore[attr-defined]
+            try:
+                runpy.run_path(str(path), run_name="__main__")
+            finally:
+                _flow.outer_ready = None
     else:
         body = program  # type: ignore[assignment]
 
-    with _environment(root or Path.cwd(), env or {}):
+    with _environment(root or Path.cwd(), env or {}), _without_source_positions(), _gc_paused():
         _sync_await(run_pulumi_func(body))
         stack_resource = pulumi.runtime.settings.get_root_resource()
         if stack_resource is not None:

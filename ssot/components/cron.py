@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import pulumi
 
 from ssot.components import TYPE_PREFIX, where
+from ssot.components._flow import Throttle
 from ssot.model import CronJob as CronJobDecl
 from ssot.providers.cron_job import CronJob, CronJobArgs
 
@@ -15,9 +17,31 @@ from ssot.providers.cron_job import CronJob, CronJobArgs
 class CronJobsArgs:
     conninfo: pulumi.Output[str]
     jobs: tuple[CronJobDecl, ...]
-    # Jobs read credentials from Vault and write into the doctrine schemas at run time: they are
-    # scheduled only after both exist.
-    depends_on: list[pulumi.Resource]
+    base_depends_on: list[pulumi.Resource]
+    schemas: dict[str, pulumi.Resource] = field(default_factory=dict)
+    vault_secrets: dict[str, pulumi.Resource] = field(default_factory=dict)
+
+
+_VAULT_NAME = re.compile(r"decrypted_secrets\b[^;]*?\bname\s*=\s*'([a-z][a-z0-9_]*)'", re.IGNORECASE | re.DOTALL)
+_QUALIFIED = re.compile(r"\b([a-z_][a-z0-9_]*)\s*\.\s*[a-z_]", re.IGNORECASE)
+
+
+def referenced(command: str, schemas: dict[str, pulumi.Resource],
+               secrets: dict[str, pulumi.Resource]) -> list[pulumi.Resource]:
+    """The declared schemas and Vault secrets a job's command uses.
+
+    A job must be scheduled only after what it reads exists. Depending on exactly those (rather
+    than on every schema and secret) keeps the graph linear: 1,000 jobs times 5,000 secrets would
+    otherwise be five million edges for the engine to carry.
+    """
+    found: dict[str, pulumi.Resource] = {}
+    for name in _VAULT_NAME.findall(command):
+        if name in secrets:
+            found[f"vault:{name}"] = secrets[name]
+    for name in _QUALIFIED.findall(command):
+        if name.lower() in schemas:
+            found[f"schema:{name.lower()}"] = schemas[name.lower()]
+    return list(found.values())
 
 
 class CronJobs(pulumi.ComponentResource):
@@ -26,13 +50,16 @@ class CronJobs(pulumi.ComponentResource):
     def __init__(self, name: str, args: CronJobsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         doctrine = {"jobs": {j.name: where(j) for j in args.jobs}}
         super().__init__(f"{TYPE_PREFIX}:CronJobs", name, {"doctrine": doctrine}, opts)
+        throttle = Throttle()
         self.jobs = {
-            j.name: CronJob(
+            j.name: throttle.add(CronJob(
                 f"cron-{j.name}",
                 CronJobArgs(conninfo=args.conninfo, name=j.name, schedule=j.schedule, command=j.command,
                             database=j.database, username=j.username, active=j.active),
-                pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
-            )
+                pulumi.ResourceOptions(parent=self, depends_on=[
+                    *args.base_depends_on, *referenced(j.command, args.schemas, args.vault_secrets)]),
+            ))
             for j in args.jobs
         }
+        throttle.drain()
         self.register_outputs({"doctrine": doctrine})

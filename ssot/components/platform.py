@@ -85,9 +85,8 @@ class Platform(pulumi.ComponentResource):
             conninfo=conninfo, fingerprint_key=fkey, secrets=decl.vault_secrets, resolver=args.resolver,
             depends_on=[*base_deps, *self.schemas.extensions.values()]), me)
         self.cron = CronJobs("cron", CronJobsArgs(
-            conninfo=conninfo, jobs=decl.cron_jobs,
-            depends_on=[*base_deps, *self.schemas.extensions.values(), *self.schemas.schemas.values(),
-                        *self.vault.secrets.values()]), me)
+            conninfo=conninfo, jobs=decl.cron_jobs, base_depends_on=[*base_deps, *self._cron_extension()],
+            schemas=dict(self.schemas.schemas), vault_secrets=dict(self.vault.secrets)), me)
         self.supabase = supabase
         outputs: dict[str, object] = {
             "schemas": sorted(self.schemas.schemas), "roles": sorted(self.roles.roles),
@@ -97,6 +96,10 @@ class Platform(pulumi.ComponentResource):
             outputs["project_ref"] = supabase.ref
         self.outputs = outputs
         self.register_outputs({**outputs, "doctrine": doctrine})
+
+    def _cron_extension(self) -> list[pulumi.Resource]:
+        ext = self.schemas.extensions.get("pg_cron")
+        return [ext] if ext is not None else []
 
     @staticmethod
     def _fingerprint_key(decl: PlatformDecl, resolver: SecretResolver) -> pulumi.Output[str]:

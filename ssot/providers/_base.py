@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, ClassVar
 
 import pulumi
@@ -10,6 +11,21 @@ from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
 
 _SERIALIZED: dict[type[ResourceProvider], str] = {}
+_SECRET: weakref.WeakKeyDictionary[pulumi.Output[Any], pulumi.Output[Any]] = weakref.WeakKeyDictionary()
+
+
+def secret(value: Any) -> Any:
+    """pulumi.Output.secret, shared for a shared input.
+
+    Thousands of resources take the same connection string and fingerprint key; wrapping that one
+    Output once instead of once per resource saves a chain of futures per resource.
+    """
+    if isinstance(value, pulumi.Output):
+        wrapped = _SECRET.get(value)
+        if wrapped is None:
+            wrapped = _SECRET[value] = pulumi.Output.secret(value)
+        return wrapped
+    return pulumi.Output.secret(value)
 
 
 def _serialized(provider_type: type[ResourceProvider]) -> str:
@@ -19,6 +35,13 @@ def _serialized(provider_type: type[ResourceProvider]) -> str:
     if provider_type not in _SERIALIZED:
         _SERIALIZED[provider_type] = str(serialize_provider(provider_type()))
     return _SERIALIZED[provider_type]
+
+
+def _declared_outputs(cls: type) -> frozenset[str]:
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        names.update(getattr(klass, "__annotations__", {}))
+    return frozenset(names)
 
 
 class DynamicResource(pulumi.CustomResource):
@@ -39,5 +62,9 @@ class DynamicResource(pulumi.CustomResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         if PROVIDER_KEY in props:
             raise ValueError("a dynamic resource must not define the __provider key")
-        props = {**props, PROVIDER_KEY: _serialized(self.provider_class)}
+        outputs = _declared_outputs(type(self))
+        # An absent optional input costs the SDK as much as a present one (futures, resolvers,
+        # serialization); providers read inputs with defaults, so None inputs are left out.
+        props = {k: v for k, v in props.items() if v is not None or k in outputs}
+        props[PROVIDER_KEY] = _serialized(self.provider_class)
         super().__init__(f"pulumi-python:{self._resource_type_name}", name, props, opts)

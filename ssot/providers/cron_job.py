@@ -34,7 +34,7 @@ from pulumi.dynamic import (
 from ssot import pg
 from ssot.errors import ProviderError
 from ssot.names import cron_job_problem, pg_identifier_problem
-from ssot.providers._base import DynamicResource
+from ssot.providers._base import DynamicResource, secret
 from ssot.providers._props import get, is_unknown, require_str, unknown_key_failures
 
 INPUTS = frozenset({"conninfo", "name", "schedule", "command", "database", "username", "active"})
@@ -300,7 +300,7 @@ class CronJob(DynamicResource, module="ssot", name="CronJob"):
     def __init__(self, resource_name: str, args: CronJobArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         props: dict[str, Any] = {
-            "conninfo": pulumi.Output.secret(args.conninfo),
+            "conninfo": secret(args.conninfo),
             "name": args.name,
             "schedule": args.schedule,
             "command": args.command,

@@ -43,7 +43,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from ssot.errors import ProviderError
 from ssot.fingerprint import fingerprint
 from ssot.names import env_name_problem, project_ref_problem
-from ssot.providers._base import DynamicResource
+from ssot.providers._base import DynamicResource, secret
 from ssot.supabase_api import DEFAULT_BASE_URL, ManagementApi, NotFound, resolve_access_token
 
 MAX_VALUE_LENGTH = 24576  # CreateSecretBody: value maxLength
@@ -218,12 +218,12 @@ class EdgeFunctionSecret(DynamicResource, module="ssot", name="EdgeFunctionSecre
         props: dict[str, Any] = {
             "api_url": args.api_url,
             # Marked secret here so a caller passing a plain string cannot leak it into state.
-            "access_token": pulumi.Output.secret(args.access_token),
+            "access_token": secret(args.access_token),
             "project_ref": args.project_ref,
             "name": args.name,
-            "value": pulumi.Output.secret(args.value),
+            "value": secret(args.value),
             "runtime_only_reason": args.runtime_only_reason,
-            "fingerprint_key": pulumi.Output.secret(args.fingerprint_key),
+            "fingerprint_key": secret(args.fingerprint_key),
             "digest": None,
             "fingerprint": None,
         }

@@ -46,7 +46,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from ssot.errors import ProviderError
 from ssot.fingerprint import fingerprint
-from ssot.providers._base import DynamicResource
+from ssot.providers._base import DynamicResource, secret
 from ssot.supabase_api import DEFAULT_BASE_URL, ManagementApi, resolve_access_token
 
 # The `desired_instance_size` enum of V1CreateProjectBody (a contract test keeps them equal).
@@ -226,13 +226,13 @@ class SupabaseProject(DynamicResource, module="ssot", name="SupabaseProject"):
         props: dict[str, Any] = {
             "api_url": args.api_url,
             # Marked secret here so a caller passing a plain string cannot leak it into state.
-            "access_token": pulumi.Output.secret(args.access_token),
+            "access_token": secret(args.access_token),
             "name": args.name,
             "organization_id": args.organization_id,
             "region": args.region,
-            "db_pass": pulumi.Output.secret(args.db_pass),
+            "db_pass": secret(args.db_pass),
             "instance_size": args.instance_size,
-            "fingerprint_key": (pulumi.Output.secret(args.fingerprint_key)
+            "fingerprint_key": (secret(args.fingerprint_key)
                                 if args.fingerprint_key is not None else None),
             "wait_timeout": args.wait_timeout,
             "ref": None,

@@ -43,7 +43,7 @@ from ssot import pg
 from ssot.errors import ProviderError
 from ssot.fingerprint import fingerprint
 from ssot.names import secret_name_problem
-from ssot.providers._base import DynamicResource
+from ssot.providers._base import DynamicResource, secret
 from ssot.providers._props import (
     as_int,
     get,
@@ -392,11 +392,11 @@ class VaultSecret(DynamicResource, module="ssot", name="VaultSecret"):
     def __init__(self, resource_name: str, args: VaultSecretArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         props: dict[str, Any] = {
-            "conninfo": pulumi.Output.secret(args.conninfo),
-            "fingerprint_key": pulumi.Output.secret(args.fingerprint_key),
+            "conninfo": secret(args.conninfo),
+            "fingerprint_key": secret(args.fingerprint_key),
             "name": args.name,
             "description": args.description,
-            "value": pulumi.Output.secret(args.value) if args.value is not None else None,
+            "value": secret(args.value) if args.value is not None else None,
             "generate_bytes": args.generate_bytes,
             "managed_outside": args.managed_outside,
             "secret_id": None,

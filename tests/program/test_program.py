@@ -115,7 +115,9 @@ def test_dependencies(stack_run: tuple[str, ProgramRun]) -> None:
     for job in run.by_type(T["cron"]):
         deps = {names[d] for d in job.dependencies if d in names}
         assert (T["ext"], "pg_cron") in deps
-        assert {(T["vault"], r.inputs["name"]) for r in run.by_type(T["vault"])} <= deps
+        # A job waits for exactly the Vault secrets and schemas its command reads, nothing more.
+        for v in run.by_type(T["vault"]):
+            assert ((T["vault"], v.inputs["name"]) in deps) == (f"'{v.inputs['name']}'" in job.inputs["command"])
     for v in run.by_type(T["vault"]):
         deps = {names[d] for d in v.dependencies if d in names}
         assert (T["ext"], "pgcrypto") in deps
@@ -130,6 +132,9 @@ def test_dependencies(stack_run: tuple[str, ProgramRun]) -> None:
         assert project.protect, "deleting the Supabase project must be a deliberate act"
         for e in run.by_type(T["edge"]):
             assert project.urn in e.dependencies
+        jobs = {j.inputs["name"]: {names[d] for d in j.dependencies if d in names} for j in run.by_type(T["cron"])}
+        assert (T["vault"], "n8n_scheduler_token") in jobs["odoo-shadow-sync"]
+        assert (T["schema"], "analytics") in jobs["refresh-kpis"]
         # The database host is derived from the project's ref.
         assert "supabase.co" in provider.inputs["host"]
         assert project.urn in provider.dependencies
