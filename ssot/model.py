@@ -407,8 +407,10 @@ class _Reader:
                                "it is plaintext in the stack file; re-set it with "
                                f"`pulumi config set --secret {key}`")
                     return None
-                return SecretSource("literal", where, ref=key,
-                                    literal=entry if isinstance(entry, str) else None)
+                # Point at the plaintext itself, not at the reference to it.
+                cfg = ("config", f"{CONFIG_NAMESPACE}:{key}")
+                return SecretSource("literal", Where(self.doc.file, self.doc.line(cfg), format_path(cfg), cfg),
+                                    ref=key, literal=entry if isinstance(entry, str) else None)
             return SecretSource("secret-config", where, ref=key)
         if kind == "generate":
             g = self.mapping(arg, (*path, "generate"), {"bytes": False})

@@ -45,11 +45,25 @@ def stack_inventory(platform: Platform, phase: Phase = Phase.STATIC) -> Inventor
             continue
         inv.add(Asset(Kind.CONFIG_VALUE, Store.STACK_CONFIG, label, phase,
                       Location(path=src.where.file, line=src.where.line),
-                      {"key": src.where.path, "config_key": src.ref,
+                      {"key": label, "config_path": src.where.path, "config_key": src.ref,
                        "expected": "a secret reference ({secret: <configKey>}, {env: VAR}, {generate: ...})"},
                       provenance=Provenance("literal", src.ref)))
     inv.justifications.extend(j.as_dict() for j in platform.justifications)
     return inv
+
+
+def _drop_literals_explained_by_config(inv: Inventory) -> None:
+    """A plaintext secret in a stack file is seen twice: by the detectors (a literal) and by the
+    model (plaintext where a secret reference belongs). The model's finding says more; keep it."""
+    at = {(a.location.path, a.location.line) for a in inv.of(Kind.CONFIG_VALUE)}
+    if not at:
+        return
+    kept = [a for a in inv.assets
+            if not (a.kind == Kind.SECRET_LITERAL and (a.location.path, a.location.line) in at)]
+    if len(kept) != len(inv.assets):
+        rebuilt = Inventory(assets=kept, phases=set(inv.phases))
+        rebuilt.incomplete, rebuilt.justifications = inv.incomplete, inv.justifications
+        inv.__dict__.update(rebuilt.__dict__)
 
 
 def load_stacks(root: Path, *, strict: bool = False) -> list[Platform]:
@@ -71,9 +85,16 @@ def scan(root: Path, *, use_checkov: bool = True) -> PhaseResult:
     if not root.is_dir():
         raise SsotError(f"{root}: expected a directory to scan")
     inv = collect_static(root, use_checkov=use_checkov)
-    for platform in load_stacks(root, strict=False):
+    platforms = load_stacks(root, strict=False)
+    for platform in platforms:
         inv.merge(stack_inventory(platform))
+    # SQL alone does not say which doctrine domain a schema belongs to; the stacks do.
+    domains = {s.name: s.domain for p in platforms for s in p.schemas}
+    for table in inv.of(Kind.TABLE):
+        if table.props.get("domain") is None:
+            table.props["domain"] = domains.get(str(table.props.get("schema")))
     inv.phases.add(Phase.STATIC)
+    _drop_literals_explained_by_config(inv)
     return PhaseResult(inv, run_rules(inv, all_rules()), target=str(root), default_artifact=None)
 
 

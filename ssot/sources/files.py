@@ -145,6 +145,36 @@ def sql_cron_jobs(text: str, rel: str) -> tuple[list[Asset], set[int]]:
     return jobs, lines
 
 
+_CREATE_TABLE = re.compile(
+    r"\bcreate\s+(?:(?:global\s+|local\s+)?(?:temporary|temp|unlogged)\s+)?table\s+(?:if\s+not\s+exists\s+)?"
+    r"(?:\"?([A-Za-z_][A-Za-z0-9_]*)\"?\s*\.\s*)?\"?([A-Za-z_][A-Za-z0-9_]*)\"?\s*\(",
+    re.IGNORECASE)
+_COLUMN = re.compile(r"^\s*\"?([A-Za-z_][A-Za-z0-9_]*)\"?\s+[A-Za-z]", re.MULTILINE)
+_CONSTRAINT_WORDS = frozenset({"constraint", "primary", "foreign", "unique", "check", "exclude", "like"})
+
+
+def sql_tables(text: str, rel: str) -> list[Asset]:
+    """TABLE assets for `create table` statements in SQL migrations (the ownership rule reads them).
+
+    The schema's doctrine domain is not known from SQL alone; the scan fills it in from the stack
+    files' schema declarations.
+    """
+    out: list[Asset] = []
+    for m in _CREATE_TABLE.finditer(text):
+        schema = (m.group(1) or "public").lower()
+        table = m.group(2).lower()
+        end = _call_end(text, m.end())
+        body = text[m.end():end]
+        columns = [c.lower() for c in _COLUMN.findall(body.replace(",", ",\n"))
+                   if c.lower() not in _CONSTRAINT_WORDS]
+        out.append(Asset(
+            kind=Kind.TABLE, store=Store.POSTGRES, name=f"{schema}.{table}", phase=Phase.STATIC,
+            location=Location(path=rel, line=text.count("\n", 0, m.start()) + 1),
+            props={"schema": schema, "table": table, "domain": None, "columns": columns},
+        ))
+    return out
+
+
 # --- the scanner --------------------------------------------------------------------------------
 
 
@@ -163,6 +193,7 @@ def scan_files(files: Iterable[RepoFile], namer: SecretNamer | None = None) -> l
         if f.rel.lower().endswith(".sql"):
             jobs, cron_lines = sql_cron_jobs(text, f.rel)
             out.extend(jobs)
+            out.extend(sql_tables(text, f.rel))
         if is_crontab(f.rel):
             out.extend(crontab_schedules(text, f.rel))
             cron_lines = set(range(1, text.count("\n") + 2))

@@ -1,0 +1,5 @@
+"""The platform of stacks/Pulumi.<stack>.yaml, declared by ssot's components."""
+
+from ssot.program import main
+
+main()
