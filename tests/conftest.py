@@ -82,3 +82,15 @@ def db_conninfo(local_db: localdb.LocalDb) -> Iterator[str]:
 def pg(db_conninfo: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(db_conninfo, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture(scope="session")
+def checkov_exe() -> str:
+    """The checkov executable (SSOT_CHECKOV, `<repo>/.checkov-venv`, or PATH); scripts/setup installs
+    it, so a skip here means the suite was started without the set-up, and says how to fix that."""
+    from ssot.sources.checkov import CheckovNotFound, find_checkov
+
+    try:
+        return find_checkov()
+    except CheckovNotFound as exc:
+        pytest.skip(f"no checkov executable ({exc}); run scripts/setup")

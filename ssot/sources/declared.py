@@ -184,8 +184,10 @@ def inventory_from_resources(resources: Iterable[ResourceView]) -> Inventory:
         except ValueError:
             continue
         inv.justifications.append({**j, "expires": expires})
+    platform_urn = next((r.urn for r in res if r.type == C_PLATFORM), None)
     for label, meta in _literal_sources(platform, supa):
-        inv.add(_config_value(label, meta, None))
+        # Fed to a resource's input (a provider, a project); the platform component declares it.
+        inv.add(_config_value(label, meta, platform_urn))
     return inv
 
 

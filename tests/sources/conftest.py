@@ -1,8 +1,7 @@
 """Fixtures of the static-source tests: small repository trees and the real checkov CLI.
 
 - `make_tree(files)` writes `{relative path: text}` under a fresh temporary directory and returns it.
-- `checkov_exe`: the checkov executable (SSOT_CHECKOV, `<repo>/.checkov-venv`, or PATH); the test
-  is skipped, saying how to install it, only when none exists.
+- `checkov_exe` (in tests/conftest.py): the real checkov CLI.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from ssot.sources.checkov import CheckovNotFound, find_checkov
 
 TreeMaker = Callable[[dict[str, str | bytes]], Path]
 
@@ -34,14 +31,6 @@ def make_tree(tmp_path: Path) -> TreeMaker:
         return root
 
     return make
-
-
-@pytest.fixture(scope="session")
-def checkov_exe() -> str:
-    try:
-        return find_checkov()
-    except CheckovNotFound as exc:
-        pytest.skip(f"no checkov executable: {exc}")
 
 
 def synthetic_secret(prefix: str = "sb_secret_", n: int = 32) -> str:
