@@ -18,6 +18,25 @@ SB_SECRET = synth.secret("supabase_secret_key", "filters")
 
 # filter name -> [(secret, line, expected)]
 CASES: dict[str, list[tuple[str, str, bool]]] = {
+    "is_code_identifier": [
+        ("ssot.VaultSecret", '"dynamic/ssot:VaultSecret": "ssot.VaultSecret",', True),
+        ("settings.API_KEY", "token = settings.API_KEY", True),
+        ("self.password", "", True),
+        ("pulumi-python:dynamic/ssot:EdgeFunctionSecret", "", True),
+        ("EdgeFunctionSecret", '"pulumi-python:dynamic/ssot:EdgeFunctionSecret": "x",', True),
+        ("EdgeFunctionSecret9x", "", False),
+        (PASSWORD, f"password = {PASSWORD}", False),
+        (SERVICE, "", False),  # a JWT has dots too, and digits, and length
+        ("abc.def1234567", "", False),
+    ],
+    "is_sequential_run": [
+        ("0123456789abcdef", "key: x:0123456789abcdef", True),
+        ("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", "", True),
+        ("xxabcdefghxx", "", True),
+        (PASSWORD, "", False),
+        (SB_SECRET, "", False),
+        ("abcdefg1234567", "", False),  # runs of 7: still a possible value
+    ],
     "is_github_actions_secret_ref": [
         ("${{ secrets.DB_PASSWORD }}", "", True),
         ("${{secrets.X}}", "password: ${{secrets.X}}", True),

@@ -30,11 +30,12 @@ _HEADS = (
 
 _TAIL = (
     r"[a-z0-9_.-]{0,30}[\"']?[ \t]{0,5}(?::=|=>|=|:)[ \t]{0,5}"
-    r"(?P<q>[\"'`]?)(?![!?]=)(?P<secret>[^\s\"'`,;<>\\=|&(){}\[\]][^\s\"'`,;<>\\()\[\]&]{7,999})"
-    # Quoted: the closing quote (the lookbehind proves there was an opening one). Unquoted: the value
-    # must end at a delimiter; one cut short by `(` or `[` is a call or a subscript
-    # (`os.environ[...]`), one cut short by `&` a URL query parameter: not literals.
-    r"(?:(?P=q)(?<=[\"'`])|(?![^\s\"'`,;<>\\]))"
+    r"(?P<q>[\"'`])?(?![!?]=)(?P<secret>[^\s\"'`,;<>\\=|&(){}\[\]][^\s\"'`,;<>\\()\[\]&]{7,999})"
+    # Quoted: the closing quote must follow (a quoted value cut short by a space is prose, e.g. a
+    # label such as "Supabase secret key"). Unquoted: the value must end at a delimiter; one cut
+    # short by `(` or `[` is a call or a subscript (`os.environ[...]`), one cut short by `&` a URL
+    # query parameter: not literals.
+    r"(?(q)(?P=q)|(?![^\s\"'`,;<>\\]))"
 )
 
 _NAMES_A_SECRET = re.compile("|".join(_HEADS))
@@ -52,6 +53,7 @@ _IDENTIFIER = re.compile(
     r"|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+"  # PascalCase
 )
 _DIGITS = re.compile(r"[0-9]")
+_WORD_PATH = re.compile(r"[a-z][a-z0-9_-]*(?:[/:][a-z][a-z0-9_-]*)+")
 _NUMBER = re.compile(r"[+-]?[0-9][0-9_.,:eE+-]*")
 _URL_WITH_CREDENTIALS = re.compile(r"://[^/@\s]+:[^/@\s]+@")
 _NOT_SECRET_PREFIXES = ("/", "./", "../", "~/", "http://", "https://", "file:", "s3://", "gs://", "arn:")
@@ -83,6 +85,8 @@ class GenericSecretAssignmentDetector(Detector):
             return False
         if _IDENTIFIER.fullmatch(value) and len(_DIGITS.findall(value)) / len(value) < 0.3:
             return False
+        if _WORD_PATH.fullmatch(value) and len(_DIGITS.findall(value)) / len(value) < 0.2:
+            return False  # prod/github-app, team/service-name: a path of words
         needed = min(3.0, 0.8 * math.log2(len(value)))
         entropy = shannon_entropy(value)
         return entropy >= needed and (char_classes(value) >= 2 or (len(value) >= 16 and entropy >= 3.5))

@@ -36,4 +36,10 @@ class PostgresConninfoDetector(Detector):
     )
 
     def verify_context(self, value: str, line: str) -> bool:
-        return _CONNINFO_KEYS.search(line) is not None
+        if _CONNINFO_KEYS.search(line) is None:
+            return False
+        # `password=x,` and `password=fn(...)` are keyword arguments in code (make_conninfo(...,
+        # password=self.password, ...)): conninfo strings separate pairs with spaces.
+        at = line.find("password=" + value)
+        after = line[at + 9 + len(value):at + 10 + len(value)] if at >= 0 else ""
+        return after not in (",", ")") and "(" not in value
