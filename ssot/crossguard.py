@@ -22,6 +22,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyConfigSchema,
     ReportViolation,
     StackValidationArgs,
@@ -138,16 +139,18 @@ def make_policy(rule: Rule, cache: _InventoryCache) -> StackValidationPolicy:
     )
 
 
-def policies(rules: Iterable[Rule] | None = None) -> list[StackValidationPolicy]:
+def policies(rules: Iterable[Rule] | None = None) -> list[Policy]:
     cache = _InventoryCache()
     return [make_policy(r, cache) for r in (rules if rules is not None else all_rules())]
 
 
 def run_policies(resources: Sequence[Any], config: Mapping[str, Mapping[str, Any]] | None = None,
-                 pols: Sequence[StackValidationPolicy] | None = None) -> list[tuple[str, str, str | None]]:
+                 pols: Sequence[Policy] | None = None) -> list[tuple[str, str, str | None]]:
     """Run every policy over `resources` as the analyzer would: (policy, message, urn) per violation."""
     out: list[tuple[str, str, str | None]] = []
     for policy in pols if pols is not None else policies():
+        assert isinstance(policy, StackValidationPolicy)
+
         def report(msg: str, urn: str | None = None, _name: str = policy.name) -> None:
             out.append((_name, msg, urn))
 

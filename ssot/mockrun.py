@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from google.protobuf import struct_pb2
 from pulumi.runtime.proto import resource_pb2  # isort: skip
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -117,7 +117,7 @@ _DYNAMIC_OUTPUTS: dict[str, Callable[[str], dict[str, Any]]] = {
     "pulumi-python:dynamic/ssot:SupabaseProject": lambda name: {"ref": "mockprojectrefabcdef",
                                                                  "status": "ACTIVE_HEALTHY"},
     "pulumi-python:dynamic/ssot:VaultSecret": lambda name: {
-        "secret_id": f"00000000-0000-4000-8000-{int(hashlib.sha256(name.encode()).hexdigest()[:12], 16) % 10**12:012d}"},
+        "secret_id": "00000000-0000-4000-8000-" + hashlib.sha256(name.encode()).hexdigest()[:12]},
     "pulumi-python:dynamic/ssot:CronJob": lambda name: {"job_id": 0},
 }
 _EMPTY = struct_pb2.Struct()
@@ -205,19 +205,18 @@ def _without_source_positions() -> Iterator[None]:
     The SDK walks and formats the whole Python stack (traceback.extract_stack, reading source
     lines) for every resource, so the engine can show where it was declared. No engine consumes it
     under the mock runtime, and it was the SDK's largest single cost at thousands of resources."""
-    from pulumi.runtime import resource as rt_resource
-
     from pulumi import _types
+    from pulumi.runtime import resource as rt_resource
 
     saved = rt_resource._get_stack_trace, _types.resource_types
     # The SDK also re-derives a resource class's output types from its annotations (typing's
     # get_type_hints, compiling forward references) for every instance; they are per class.
     per_class: dict[type, dict[str, type]] = {}
 
-    def resource_types(cls: type) -> dict[str, type]:
-        if cls not in per_class:
-            per_class[cls] = saved[1](cls)
-        return per_class[cls]
+    def resource_types(resource_cls: type) -> dict[str, type]:
+        if resource_cls not in per_class:
+            per_class[resource_cls] = saved[1](resource_cls)
+        return per_class[resource_cls]
 
     rt_resource._get_stack_trace = _no_stack_trace
     _types.resource_types = resource_types
@@ -295,7 +294,7 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
             finally:
                 _flow.outer_ready = None
     else:
-        body = program  # type: ignore[assignment]
+        body = program
 
     with _environment(root or Path.cwd(), env or {}), _without_source_positions(), _gc_paused():
         _sync_await(run_pulumi_func(body))

@@ -832,8 +832,9 @@ def _cron(r: _Reader, value: Any, path: KeyPath, roles: set[str]) -> tuple[CronJ
         name = r.name(j.get("name"), (*p, "name"), names.cron_job_problem)
         sched = r.name(j.get("schedule"), (*p, "schedule"), cron_schedule_problem)
         cmd = r.string(j.get("command"), (*p, "command"), "an SQL command")
-        db = r.name(j["database"], (*p, "database"), names.pg_identifier_problem_allow_pg) if "database" in j else None
-        user = r.name(j["username"], (*p, "username"), names.pg_identifier_problem_allow_pg) if "username" in j else None
+        ident = names.pg_identifier_problem_allow_pg
+        db = r.name(j["database"], (*p, "database"), ident) if "database" in j else None
+        user = r.name(j["username"], (*p, "username"), ident) if "username" in j else None
         if user and user not in roles and user not in names.RESERVED_ROLES:
             r.issue((*p, "username"), f"a declared or Supabase role; '{user}' is neither")
         active = r.boolean(j.get("active"), (*p, "active"), True)

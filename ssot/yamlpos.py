@@ -6,8 +6,8 @@ loader builds plain Python values from the node tree and keeps a side table: key
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ KeyPath = tuple[str | int, ...]
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: 5-10x faster on big stacks
 
 
-class _UniqueKeyLoader(_Base):  # type: ignore[misc,valid-type]
+class _UniqueKeyLoader(_Base):
     """A SafeLoader whose only job is to compose nodes; construction is done by `_build`.
 
     Pulumi reads stack files with a YAML 1.2 parser, where `on`, `yes` and `no` are strings, not

@@ -7,7 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from pulumi_policy import EnforcementLevel, PolicyResource, PolicyResourceOptions, StackValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    StackValidationPolicy,
+)
 
 from ssot.crossguard import PACK_NAME, enforcement_for, policies, run_policies
 from ssot.findings import Severity
@@ -28,7 +34,8 @@ def as_policy_resources(run: ProgramRun, secret_values: dict[str, str] | None = 
             if key in props:
                 props[key] = value
         opts = PolicyResourceOptions(protect=r.protect, ignore_changes=[], delete_before_replace=None,
-                                     aliases=[], additional_secret_outputs=[], custom_timeouts=None)
+                                     aliases=[], additional_secret_outputs=[],
+                                     custom_timeouts=PolicyCustomTimeouts(0, 0, 0))
         pr = PolicyResource(r.type, props, r.urn, r.name, opts, None, by_urn.get(r.parent or ""), [], {})
         by_urn[r.urn] = pr
         out.append(pr)

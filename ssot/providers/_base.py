@@ -9,7 +9,6 @@ import pulumi
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
-
 _SERIALIZED: dict[type[ResourceProvider], str] = {}
 _SECRET: weakref.WeakKeyDictionary[pulumi.Output[Any], pulumi.Output[Any]] = weakref.WeakKeyDictionary()
 

@@ -185,7 +185,7 @@ def inventory_from_resources(resources: Iterable[ResourceView]) -> Inventory:
             continue
         inv.justifications.append({**j, "expires": expires})
     platform_urn = next((r.urn for r in res if r.type == C_PLATFORM), None)
-    for label, meta in _literal_sources(platform, supa):
+    for label, meta in _literal_sources(platform):
         # Fed to a resource's input (a provider, a project); the platform component declares it.
         inv.add(_config_value(label, meta, platform_urn))
     return inv
@@ -212,9 +212,8 @@ def _config_value(label: str, meta: Mapping[str, Any], urn: str | None) -> Asset
                  provenance=Provenance("literal", meta.get("ref")))
 
 
-def _literal_sources(platform: Mapping[str, Any], supa: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    for label, meta in (platform.get("literal_sources") or {}).items():
-        yield label, meta
+def _literal_sources(platform: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    yield from (platform.get("literal_sources") or {}).items()
 
 
 def _scan_inputs(inv: Inventory, r: ResourceView) -> None:

@@ -93,7 +93,7 @@ def _delete(path: list[Any]) -> Callable[[dict[str, Any]], None]:
 
 def _append(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
     def fn(p: dict[str, Any]) -> None:
-        target = p
+        target: Any = p
         for k in path:
             target = target[k]
         target.append(value)

@@ -48,7 +48,7 @@ def test_estate_near_misses_stay_absent(inventory: Inventory) -> None:
 def test_estate_planted_facts(inventory: Inventory) -> None:
     lits = {a.name: a for a in inventory.of(Kind.SECRET_LITERAL)}
     dup = [a for a in lits.values() if a.props["secret_type"] == "Supabase secret key"
-           and not a.location.path.startswith("stacks/")]
+           and not (a.location.path or "").startswith("stacks/")]
     assert len(dup) == 2 and dup[0].fingerprint == dup[1].fingerprint
     param = next(a for a in inventory.of(Kind.ODOO_PARAMETER) if a.name == "acme_sync.webhook_secret")
     assert param.props["looks_secret"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from ssot.detectors.filters._util import bare
@@ -28,7 +29,7 @@ def is_code_identifier(secret: str, line: str = "", path: str = "") -> bool:
 
 def _longest_run(s: str) -> int:
     best = run = 1
-    for a, b in zip(s, s[1:], strict=False):
+    for a, b in itertools.pairwise(s):
         same_alphabet = any(a in alpha and b in alpha for alpha in _ALPHABETS)
         run = run + 1 if same_alphabet and ord(b) - ord(a) == 1 else 1
         best = max(best, run)
