@@ -119,7 +119,7 @@ ENTRY = "  - key: no_hardcoded_secrets:0123456789abcdef\n"
      "supp.yaml:6: suppressions[0].expires: an expiry date YYYY-MM-DD, the last day it applies (required, "
      "key no_hardcoded_secrets:0123456789abcdef; got 'next week')"),
     (ENTRY + "    reason: why\n    owner: me\n    expires: 2025-02-30\n",
-     "supp.yaml: <root>: valid YAML values (day is out of range for month; dates are YYYY-MM-DD)"),
+     "supp.yaml:6: suppressions[0].expires: a valid value (day is out of range for month)"),
     (ENTRY + "    reason: why\n    owner: me\n    expires: '2025-02-30'\n",
      "supp.yaml:6: suppressions[0].expires: an expiry date YYYY-MM-DD"),
     (ENTRY + "    reason: '  '\n    owner: me\n    expires: 2025-06-30\n",
