@@ -208,3 +208,29 @@ def test_strict_program_refuses_plaintext(tmp_path: Path) -> None:
         run_program(tmp_path / "__main__.py", project="ssot", stack="local", root=tmp_path)
     assert "not a plaintext value" in str(info.value)
     assert "plaintext-oops-value" not in str(info.value)
+
+
+def test_canary_in_secret_config_stays_secret() -> None:
+    """As under `pulumi up`, the engine hands the program decrypted secret config: every secret key of
+    the prod stack carries a canary here, and it may only ever travel as a secret input."""
+    from ssot.mockrun import run_program, stack_config
+    from ssot.program import OFFLINE_ENV
+
+    canary = "canary-config-9e1d4b7a02c6"
+    config, secret_keys = stack_config(ROOT / "stacks" / "Pulumi.prod.yaml")
+    assert len(secret_keys) >= 5
+    config = {k: (f"{canary}-{k}" if k in secret_keys else v) for k, v in config.items()}
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        run = run_program(ROOT / "__main__.py", project="ssot", stack="prod", config=config,
+                          secret_keys=secret_keys, root=ROOT, env={OFFLINE_ENV: "1"})
+    carried = 0
+    for r in run.resources:
+        for key, value in r.inputs.items():
+            if canary in json.dumps(value, default=str):
+                assert key in r.secret_inputs, f"{r.urn}.{key} carries secret config unmarked"
+                carried += 1
+        assert canary not in json.dumps(r.outputs, default=str)
+    assert carried >= 8  # db password, role passwords, Vault values, Edge value, fingerprint key...
+    assert canary not in json.dumps(run.exports, default=str)
+    assert canary not in out.getvalue() + err.getvalue()
