@@ -12,48 +12,27 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
+from pgtools import cluster_base, free_port
 
 from ssot import localdb
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def local_db() -> Iterator[localdb.LocalDb]:
-    try:
-        localdb.bindir()
-    except localdb.PostgresNotInstalled as exc:
-        pytest.skip(f"real PostgreSQL needed: {exc}")
-    base = Path(tempfile.mkdtemp(prefix="ssot-test-", dir="/tmp"))
-    base.chmod(0o755)
-    datadir = base / "pgdata"
-    try:
+    with cluster_base() as base:
         for attempt in range(3):
             try:
-                db = localdb.start(datadir, port=_free_port())
+                db = localdb.start(base / "pgdata", port=free_port())
                 break
             except localdb.PortInUse:
                 # Another test session took the port between our probe and the server's bind.
                 if attempt == 2:
                     raise
         yield db
-    finally:
-        try:
-            localdb.stop(datadir)
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 def _snapshot(conn: psycopg.Connection) -> tuple[set[str], set[int]]:

@@ -13,22 +13,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from estate_readme import ESTATE, table
 
 from ssot.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-ESTATE = ROOT / "examples" / "estate"
 SARIF_SCHEMA = ROOT.parent / "shared" / "sarif-schema-2.1.0.json"
 REPORT_SCHEMA = ROOT / "ssot" / "schemas" / "report.schema.json"
-_ROW = re.compile(r"^\|(.+)\|\s*$")
 
-
-def _table(section: str) -> list[dict[str, str]]:
-    text = (ESTATE / "README.md").read_text(encoding="utf-8")
-    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
-    rows = [[c.strip() for c in m.group(1).split("|")] for line in body.splitlines() if (m := _ROW.match(line))]
-    header, _sep, *data = rows
-    return [dict(zip(header, r, strict=True)) for r in data]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -46,7 +38,7 @@ def estate_scan_json(tmp_path_factory: pytest.TempPathFactory, checkov_exe: str)
 
 def test_scan_reports_every_planted_violation_once(estate_scan_json: dict) -> None:
     fired = {(f["rule_id"], f["location"]["path"]) for f in estate_scan_json["findings"]}
-    for r in _table("Planted violations"):
+    for r in table("Planted violations"):
         assert (r["rule"], r["path"]) in fired, r["what"]
     # The plaintext stack value is reported once, by the model, not again as a generic literal.
     stack = [f for f in estate_scan_json["findings"] if f["location"]["path"] == "stacks/Pulumi.dev.yaml"]
@@ -63,7 +55,7 @@ def test_preview_reports_exactly_the_declared_violations(capsys: pytest.CaptureF
     assert code == 1
     report = json.loads(out)
     got = {(f["rule_id"], f["subject"], f["location"].get("line")) for f in report["findings"]}
-    want = {(r["rule"], r["subject"], int(r["line"])) for r in _table("Declared side")}
+    want = {(r["rule"], r["subject"], int(r["line"])) for r in table("Declared side")}
     assert got == want
     for f in report["findings"]:
         assert f["location"]["path"] == "stacks/Pulumi.dev.yaml"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pgtools import cluster_base, free_port
 from psycopg import conninfo as pg_conninfo
 from psycopg import errors as pg_errors
 
@@ -21,28 +22,10 @@ from ssot import pg as pg_helper
 from ssot.errors import SourceUnavailable
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def scratch_dir() -> Iterator[Path]:
-    try:
-        localdb.bindir()
-    except localdb.PostgresNotInstalled as exc:
-        pytest.skip(f"real PostgreSQL needed: {exc}")
-    base = Path(tempfile.mkdtemp(prefix="ssot-test-", dir="/tmp"))
-    base.chmod(0o755)
-    try:
+    with cluster_base() as base:
         yield base
-    finally:
-        try:
-            localdb.stop(base / "pgdata")
-        except localdb.LocalDbError:
-            pass
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_lifecycle_is_idempotent(scratch_dir: Path) -> None:
@@ -50,7 +33,7 @@ def test_lifecycle_is_idempotent(scratch_dir: Path) -> None:
     before = localdb.status(datadir)
     assert (before.initialized, before.running) == (False, False)
 
-    port = _free_port()
+    port = free_port()
     db = localdb.start(datadir, port=port)
     assert db.port == port and db.pid > 0
     again = localdb.start(datadir, port=port)
@@ -111,7 +94,7 @@ def test_port_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_missing_binaries_name_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(localdb.BINDIR_ENV, str(tmp_path))
     with pytest.raises(localdb.PostgresNotInstalled, match="postgresql-15"):
-        localdb.start(tmp_path / "pgdata", port=_free_port())
+        localdb.start(tmp_path / "pgdata", port=free_port())
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the cluster to the postgres user")
@@ -119,7 +102,7 @@ def test_untraversable_parent_is_explained() -> None:
     base = Path(tempfile.mkdtemp(prefix="ssot-test-", dir="/tmp"))  # mkdtemp makes it 0700
     try:
         with pytest.raises(localdb.LocalDbError, match="cannot enter"):
-            localdb.start(base / "pgdata", port=_free_port())
+            localdb.start(base / "pgdata", port=free_port())
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -270,7 +253,7 @@ def test_pg_connect_settings(local_db: localdb.LocalDb) -> None:
 def test_pg_connect_failures_are_safe(local_db: localdb.LocalDb) -> None:
     canary = "canary-pw-" + os.urandom(8).hex()
     uri_wrong = (f"postgresql://postgres:{canary}@127.0.0.1:{local_db.port}/postgres")
-    closed_port = _free_port()
+    closed_port = free_port()
     cases = [
         (uri_wrong, "authentication failed for database 'postgres' as 'postgres'"),
         (f"host=127.0.0.1 port={closed_port} user=postgres password={canary}", "cannot reach"),

@@ -5,18 +5,15 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-import shutil
-import socket
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dill
 import psycopg
 import pulumi
 import pytest
+from pgtools import cluster_base, free_port
 from psycopg import conninfo as pg_conninfo
 from pulumi.runtime import rpc
 
@@ -52,12 +49,6 @@ def _inputs(provider: VaultSecretProvider, **news: Any) -> dict[str, Any]:
     result = provider.check({}, news)
     assert [(f.property, f.reason) for f in result.failures] == []
     return result.inputs
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _row(pg: psycopg.Connection, secret_id: str) -> tuple[Any, ...] | None:
@@ -309,7 +300,7 @@ def test_check_reports_every_problem_without_secrets(provider: VaultSecretProvid
 
 
 def test_database_down_is_clear_and_leaks_nothing(provider: VaultSecretProvider, fp_key: str) -> None:
-    closed = pg_conninfo.make_conninfo(host="127.0.0.1", port=str(_free_port()), user="postgres",
+    closed = pg_conninfo.make_conninfo(host="127.0.0.1", port=str(free_port()), user="postgres",
                                        password=CANARY, dbname="postgres")
     inputs = _inputs(provider, conninfo=closed, fingerprint_key=fp_key, name="ssot_t_down", value=CANARY)
     with pytest.raises(ProviderError) as err:
@@ -352,18 +343,8 @@ def test_permission_denied_is_clear(provider: VaultSecretProvider, local_db: loc
 
 @pytest.fixture
 def stopped_db() -> Iterator[localdb.LocalDb]:
-    try:
-        localdb.bindir()
-    except localdb.PostgresNotInstalled as exc:
-        pytest.skip(f"real PostgreSQL needed: {exc}")
-    base = Path(tempfile.mkdtemp(prefix="ssot-test-", dir="/tmp"))
-    base.chmod(0o755)
-    try:
-        db = localdb.start(base / "pgdata", port=_free_port())
-        yield db
-    finally:
-        localdb.stop(base / "pgdata")
-        shutil.rmtree(base, ignore_errors=True)
+    with cluster_base() as base:
+        yield localdb.start(base / "pgdata", port=free_port())
 
 
 def test_server_stopped_midway(provider: VaultSecretProvider, stopped_db: localdb.LocalDb,
@@ -401,7 +382,7 @@ def test_canary_appears_nowhere(provider: VaultSecretProvider, db_conninfo: str,
         lambda: provider.create(renamed),  # name taken
         lambda: provider.update(created.id, created.outs or {}, {**inputs, "name": "Bad Name"}),
         lambda: provider.create({**inputs, "conninfo": pg_conninfo.make_conninfo(db_conninfo, password="x")}),
-        lambda: provider.create({**inputs, "conninfo": f"host=127.0.0.1 port={_free_port()} password=x"}),
+        lambda: provider.create({**inputs, "conninfo": f"host=127.0.0.1 port={free_port()} password=x"}),
         lambda: provider.create({**inputs, "conninfo": "not a conninfo " + CANARY}),
     ]
     for call in failing:

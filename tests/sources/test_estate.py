@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
+from estate_readme import ESTATE, table
 
 from ssot.inventory import Inventory, Kind
 from ssot.sources.static import collect_static
-
-ESTATE = Path(__file__).resolve().parents[2] / "examples" / "estate"
-_ROW = re.compile(r"^\|(.+)\|\s*$")
-
-
-def _table(section: str) -> list[dict[str, str]]:
-    text = (ESTATE / "README.md").read_text(encoding="utf-8")
-    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
-    rows = [[c.strip() for c in m.group(1).split("|")] for line in body.splitlines() if (m := _ROW.match(line))]
-    header, _sep, *data = rows
-    return [dict(zip(header, r, strict=True)) for r in data]
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +16,15 @@ def inventory(checkov_exe: str) -> Inventory:
 
 def test_estate_assets_are_exactly_those_listed(inventory: Inventory) -> None:
     assert inventory.incomplete == []
-    violations = _table("Planted violations")
-    quiet = [r for r in _table("Near misses") if r["asset"] == "quiet"]
+    violations = table("Planted violations")
+    quiet = [r for r in table("Near misses") if r["asset"] == "quiet"]
     expected = {(r["kind"], r["path"], r["name"]) for r in violations + quiet}
     got = {(a.kind.value, a.location.path, a.name) for a in inventory.assets}
     assert got == expected
 
 
 def test_estate_near_misses_stay_absent(inventory: Inventory) -> None:
-    for r in _table("Near misses"):
+    for r in table("Near misses"):
         if r["asset"] != "absent":
             continue
         hits = [a for a in inventory.assets if a.kind.value == r["kind"] and a.location.path == r["path"]
@@ -72,9 +59,9 @@ def test_estate_rules_fire_as_listed(inventory: Inventory) -> None:
 
     findings = [f for rule in all_rules() for f in rule.run(inventory)]
     fired = {(f.rule_id, f.location.path) for f in findings}
-    for r in _table("Planted violations"):
+    for r in table("Planted violations"):
         assert (r["rule"], r["path"]) in fired, f"{r['rule']} did not fire on {r['path']}: {r['what']}"
-    listed = {(r["rule"], r["path"]) for r in _table("Planted violations")}
-    for r in _table("Near misses"):
+    listed = {(r["rule"], r["path"]) for r in table("Planted violations")}
+    for r in table("Near misses"):
         if (r["rule"], r["path"]) not in listed:
             assert (r["rule"], r["path"]) not in fired, f"{r['rule']} fired on near miss: {r['what']}"
