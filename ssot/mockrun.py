@@ -9,6 +9,7 @@ mock monitor's own URNs prefix children of the stack with the stack's type, unli
 
 from __future__ import annotations
 
+import concurrent.futures
 import gc
 import hashlib
 import os
@@ -158,11 +159,12 @@ class RecordingMonitor(pmocks.MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
         id_ = f"{request.name}-id"
         extra = _DYNAMIC_OUTPUTS.get(request.type)
+        obj = _EMPTY
         if extra:
-            _ensure_event_loop()
-            obj = _sync_await(rpc.serialize_properties(extra(request.name), {}))
-        else:
-            obj = _EMPTY
+            # Plain strings and numbers serialize to a Struct as Pulumi would serialize them; no need
+            # for the SDK's async serializer (which would re-enter the event loop we may be on).
+            obj = struct_pb2.Struct()
+            obj.update(extra(request.name))
         parent = request.parent if request.parent and self._types.get(request.parent) != STACK_TYPE else None
         self.registered[urn] = Registered(
             type=request.type, name=request.name, urn=urn, parent=parent, custom=bool(request.custom),
@@ -224,6 +226,36 @@ def _without_source_positions() -> Iterator[None]:
         yield
     finally:
         rt_resource._get_stack_trace, _types.resource_types = saved
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs the SDK's monitor calls where they are made.
+
+    The SDK hands every monitor RPC to a thread pool, because a real engine answers over gRPC. Our
+    monitor answers in microseconds from memory, so the hand-off (and the GIL contention between
+    the pool threads and the program) cost more than the calls themselves.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the awaiting coroutine, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def _inline_monitor_calls() -> Iterator[None]:
+    loop = _ensure_event_loop()
+    saved = getattr(loop, "_default_executor", None)
+    inline = _InlineExecutor(max_workers=1)
+    loop.set_default_executor(inline)
+    try:
+        yield
+    finally:
+        loop._default_executor = saved  # type: ignore[attr-defined]
+        inline.shutdown(wait=False)
 
 
 @contextmanager
@@ -296,7 +328,8 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
     else:
         body = program
 
-    with _environment(root or Path.cwd(), env or {}), _without_source_positions(), _gc_paused():
+    with (_environment(root or Path.cwd(), env or {}), _without_source_positions(), _gc_paused(),
+          _inline_monitor_calls()):
         _sync_await(run_pulumi_func(body))
         stack_resource = pulumi.runtime.settings.get_root_resource()
         if stack_resource is not None:

@@ -398,7 +398,8 @@ class VaultSecret(DynamicResource, module="ssot", name="VaultSecret"):
             "description": args.description,
             "value": secret(args.value) if args.value is not None else None,
             "generate_bytes": args.generate_bytes,
-            "managed_outside": args.managed_outside,
+            # Absent means False: an absent input costs the SDK nothing.
+            "managed_outside": True if args.managed_outside else None,
             "secret_id": None,
             "fingerprint": None,
             "source": None,
