@@ -81,10 +81,16 @@ def measure(size: int | None, what: str) -> dict:
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _median(runs: list[dict]) -> dict:
+    """The run with the median wall time (this machine's timings vary by ±15% run to run)."""
+    return sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="500,2000,5000,full")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "program.json")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per size; the median is reported")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -97,12 +103,15 @@ def main() -> None:
         check=True, capture_output=True, text=True, cwd=ROOT).stdout)
     for token in args.sizes.split(","):
         size = None if token == "full" else int(token)
-        model = measure(size, "model")
-        program = measure(size, "program")
-        row = {"requested": token, "resources": program["resources"], "model": model, "program": program}
+        models = [measure(size, "model") for _ in range(args.repeat)]
+        programs = [measure(size, "program") for _ in range(args.repeat)]
+        model, program = _median(models), _median(programs)
+        row = {"requested": token, "resources": program["resources"], "model": model, "program": program,
+               "program_wall_s_all": [p["wall_s"] for p in programs]}
         rows.append(row)
         print(f"{token:>6}: {program['resources']:>5} resources  model {model['wall_s']:6.2f} s "
-              f"{model['peak_rss_mb']:6.0f} MB   program {program['wall_s']:6.2f} s {program['peak_rss_mb']:6.0f} MB",
+              f"{model['peak_rss_mb']:6.0f} MB   program {program['wall_s']:6.2f} s {program['peak_rss_mb']:6.0f} MB"
+              f"   (runs: {', '.join(str(p['wall_s']) for p in programs)})",
               flush=True)
     result = {"benchmark": "model load and Pulumi program under the mock runtime",
               "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
