@@ -228,6 +228,19 @@ def _without_source_positions() -> Iterator[None]:
         rt_resource._get_stack_trace, _types.resource_types = saved
 
 
+def _usable_event_loop() -> None:
+    """set_mocks registers the root stack at once, on the thread's event loop; a caller (or an
+    earlier program run in the same process) may have closed or unset it."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
     """Runs the SDK's monitor calls where they are made.
 
@@ -254,7 +267,7 @@ def _inline_monitor_calls() -> Iterator[None]:
     try:
         yield
     finally:
-        loop._default_executor = saved  # type: ignore[attr-defined]
+        loop._default_executor = saved
         inline.shutdown(wait=False)
 
 
@@ -308,6 +321,7 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
     monitor = RecordingMonitor(mocks, project, stack)
     # Each run is its own deployment: a root stack left by an earlier run would parent this one.
     pulumi.runtime.settings.ROOT.set(None)
+    _usable_event_loop()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
     set_all_config(dict(config or {}), list(secret_keys))
     exports: dict[str, Any] = {}

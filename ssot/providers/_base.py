@@ -52,6 +52,8 @@ class DynamicResource(pulumi.CustomResource):
 
     _resource_type_name: ClassVar[str] = "dynamic:Resource"
     provider_class: ClassVar[type[ResourceProvider]]
+    # Inputs echoed in the outputs that the engine must keep encrypted in the state.
+    secret_outputs: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, module: str = "", name: str = "Resource", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -63,7 +65,13 @@ class DynamicResource(pulumi.CustomResource):
             raise ValueError("a dynamic resource must not define the __provider key")
         outputs = _declared_outputs(type(self))
         # An absent optional input costs the SDK as much as a present one (futures, resolvers,
-        # serialization); providers read inputs with defaults, so None inputs are left out.
-        props = {k: v for k, v in props.items() if v is not None or k in outputs}
+        # serialization); providers read inputs with defaults, so None inputs are left out. The
+        # outputs the class declares are requested by naming them.
+        props = {k: v for k, v in props.items() if v is not None}
+        for output in outputs:
+            props.setdefault(output, None)
         props[PROVIDER_KEY] = _serialized(self.provider_class)
+        if self.secret_outputs:
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=list(self.secret_outputs)))
         super().__init__(f"pulumi-python:{self._resource_type_name}", name, props, opts)

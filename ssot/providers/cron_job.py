@@ -288,6 +288,7 @@ class CronJob(DynamicResource, module="ssot", name="CronJob"):
     """A pg_cron job, identified by its jobid."""
 
     provider_class = CronJobProvider
+    secret_outputs = ("conninfo",)
 
     job_id: pulumi.Output[int]
     name: pulumi.Output[str]
@@ -307,10 +308,8 @@ class CronJob(DynamicResource, module="ssot", name="CronJob"):
             "database": args.database,
             "username": args.username,
             "active": args.active,
-            "job_id": None,
         }
-        secret_outs = pulumi.ResourceOptions(additional_secret_outputs=["conninfo"])
-        super().__init__(resource_name, props, pulumi.ResourceOptions.merge(opts, secret_outs))
+        super().__init__(resource_name, props, opts)
 
 
 __all__ = ["CronJob", "CronJobArgs", "CronJobProvider", "schedule_problem"]

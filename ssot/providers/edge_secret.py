@@ -205,6 +205,8 @@ class EdgeFunctionSecretArgs:
 
 class EdgeFunctionSecret(DynamicResource, module="ssot", name="EdgeFunctionSecret"):
     provider_class = EdgeFunctionSecretProvider
+    # The digest is an unsalted SHA-256 of the value: kept encrypted too.
+    secret_outputs = ("access_token", "value", "fingerprint_key", "digest")
 
     api_url: pulumi.Output[str]
     project_ref: pulumi.Output[str]
@@ -224,9 +226,5 @@ class EdgeFunctionSecret(DynamicResource, module="ssot", name="EdgeFunctionSecre
             "value": secret(args.value),
             "runtime_only_reason": args.runtime_only_reason,
             "fingerprint_key": secret(args.fingerprint_key),
-            "digest": None,
-            "fingerprint": None,
         }
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["access_token", "value", "fingerprint_key", "digest"]))
         super().__init__(resource_name, props, opts)

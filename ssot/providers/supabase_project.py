@@ -211,6 +211,7 @@ class SupabaseProjectArgs:
 
 class SupabaseProject(DynamicResource, module="ssot", name="SupabaseProject"):
     provider_class = SupabaseProjectProvider
+    secret_outputs = ("access_token", "db_pass", "fingerprint_key")
 
     api_url: pulumi.Output[str]
     ref: pulumi.Output[str]
@@ -235,10 +236,5 @@ class SupabaseProject(DynamicResource, module="ssot", name="SupabaseProject"):
             "fingerprint_key": (secret(args.fingerprint_key)
                                 if args.fingerprint_key is not None else None),
             "wait_timeout": args.wait_timeout,
-            "ref": None,
-            "status": None,
-            "db_pass_fingerprint": None,
         }
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["access_token", "db_pass", "fingerprint_key"]))
         super().__init__(resource_name, props, opts)

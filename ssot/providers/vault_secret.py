@@ -382,6 +382,7 @@ class VaultSecret(DynamicResource, module="ssot", name="VaultSecret"):
     """A Supabase Vault secret; its value is never an output (see `fingerprint`)."""
 
     provider_class = VaultSecretProvider
+    secret_outputs = ("conninfo", "fingerprint_key", "value")
 
     secret_id: pulumi.Output[str]
     name: pulumi.Output[str]
@@ -400,10 +401,5 @@ class VaultSecret(DynamicResource, module="ssot", name="VaultSecret"):
             "generate_bytes": args.generate_bytes,
             # Absent means False: an absent input costs the SDK nothing.
             "managed_outside": True if args.managed_outside else None,
-            "secret_id": None,
-            "fingerprint": None,
-            "source": None,
         }
-        secret_outs = pulumi.ResourceOptions(
-            additional_secret_outputs=["conninfo", "fingerprint_key", "value"])
-        super().__init__(resource_name, props, pulumi.ResourceOptions.merge(opts, secret_outs))
+        super().__init__(resource_name, props, opts)
