@@ -156,3 +156,22 @@ def test_pack_served_over_the_analyzer_protocol(tmp_path: Path) -> None:
     mandatory = [d for d in diagnostics if d.enforcementLevel == analyzer_pb2.MANDATORY]
     assert mandatory, "high and critical findings must block the deployment"
     assert all(d.policyPackName == PACK_NAME for d in diagnostics)
+
+
+def test_foreign_resource_scheduling_work_in_odoo_is_blocked() -> None:
+    """CrossGuard sees every program, not only ours: a resource that writes an Odoo `ir.cron`
+    record (here a dynamic resource over Odoo's XML-RPC) is Odoo used as a scheduler."""
+    props = {"model": "ir.cron", "name": "Push invoices to Supabase", "interval_number": 2,
+             "interval_type": "hours", "code": "model._push_invoices()", "active": True}
+    opts = PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
+                                 additional_secret_outputs=[], custom_timeouts=PolicyCustomTimeouts(0, 0, 0))
+    urn = "urn:pulumi:prod::erp::pulumi-python:dynamic/odoo:Record::push-invoices-cron"
+    near = {"model": "res.partner", "name": "ACME"}
+    resources = [PolicyResource("pulumi-python:dynamic/odoo:Record", props, urn, "push-invoices-cron", opts,
+                                None, None, [], {}),
+                 PolicyResource("pulumi-python:dynamic/odoo:Record", near, urn.replace("push-invoices-cron", "acme"),
+                                "acme", opts, None, None, [], {})]
+    violations = run_policies(resources)
+    assert [(name, u) for name, _, u in violations] == [("odoo_cron", urn)]
+    message = violations[0][1]
+    assert "pg_cron" in message and "0 */2 * * *" in message

@@ -177,6 +177,7 @@ def inventory_from_resources(resources: Iterable[ResourceView]) -> Inventory:
                                                  "organization": p.get("organization_id")}))
         if r.type not in (T_CRON,) and not r.type.startswith("ssot:platform:"):
             _scan_inputs(inv, r)
+            _odoo_schedules(inv, r)
 
     for j in platform.get("justifications") or []:
         try:
@@ -214,6 +215,26 @@ def _config_value(label: str, meta: Mapping[str, Any], urn: str | None) -> Asset
 
 def _literal_sources(platform: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
     yield from (platform.get("literal_sources") or {}).items()
+
+
+_ODOO_CRON_MODEL = frozenset({"ir.cron", "ir_cron"})
+
+
+def _odoo_schedules(inv: Inventory, r: ResourceView) -> None:
+    """A declared resource that writes Odoo `ir.cron` records (an Odoo provider, a dynamic resource
+    over XML-RPC, a command running Odoo's data loader on a cron file) schedules work in Odoo."""
+    models = {v for v in _strings(r.props) if v in _ODOO_CRON_MODEL}
+    if not models and not ("odoo" in r.type.lower() and "cron" in r.type.lower()):
+        return
+    p = r.props
+    inv.add(Asset(Kind.ODOO_CRON, Store.ODOO, str(p.get("name") or r.name), Phase.DECLARED, Location(urn=r.urn),
+                  {"model": p.get("model_name") or p.get("cron_model"), "code": p.get("code"),
+                   "interval": _interval(p), "active": p.get("active", True), "defined_in": "declared"}))
+
+
+def _interval(p: Mapping[str, Any]) -> str | None:
+    number, unit = p.get("interval_number"), p.get("interval_type")
+    return f"{number} {unit}" if number and unit else None
 
 
 def _scan_inputs(inv: Inventory, r: ResourceView) -> None:
