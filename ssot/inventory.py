@@ -40,7 +40,7 @@ refs across stores.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -180,6 +180,17 @@ class Inventory:
     def extend(self, assets: Iterable[Asset]) -> None:
         for a in assets:
             self.add(a)
+
+    def discard(self, predicate: Callable[[Asset], bool]) -> int:
+        """Drop the assets `predicate` selects (e.g. one source's view of what another explains better)."""
+        kept = [a for a in self.assets if not predicate(a)]
+        dropped = len(self.assets) - len(kept)
+        if dropped:
+            self.assets, self._by_kind = [], defaultdict(list)
+            for a in kept:
+                self.assets.append(a)
+                self._by_kind[a.kind].append(a)
+        return dropped
 
     def of(self, *kinds: Kind) -> Iterator[Asset]:
         for k in kinds:

@@ -56,14 +56,8 @@ def _drop_literals_explained_by_config(inv: Inventory) -> None:
     """A plaintext secret in a stack file is seen twice: by the detectors (a literal) and by the
     model (plaintext where a secret reference belongs). The model's finding says more; keep it."""
     at = {(a.location.path, a.location.line) for a in inv.of(Kind.CONFIG_VALUE)}
-    if not at:
-        return
-    kept = [a for a in inv.assets
-            if not (a.kind == Kind.SECRET_LITERAL and (a.location.path, a.location.line) in at)]
-    if len(kept) != len(inv.assets):
-        rebuilt = Inventory(assets=kept, phases=set(inv.phases))
-        rebuilt.incomplete, rebuilt.justifications = inv.incomplete, inv.justifications
-        inv.__dict__.update(rebuilt.__dict__)
+    if at:
+        inv.discard(lambda a: a.kind == Kind.SECRET_LITERAL and (a.location.path, a.location.line) in at)
 
 
 def load_stacks(root: Path, *, strict: bool = False) -> list[Platform]:
