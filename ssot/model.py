@@ -226,6 +226,22 @@ class Aws:
 
 
 @dataclass(frozen=True)
+class Audit:
+    """How `ssot audit` reaches the live systems: which role and which environment variables hold
+    the auditor's credentials. The systems themselves (database, project, Odoo, AWS) are the ones
+    declared above; credentials are only ever named here, never given (nor on the command line)."""
+
+    where: Where
+    db_user: str | None = None  # default: the declared role of kind auditor
+    db_password_env: str | None = None
+    project_ref: str | None = None  # default: looked up by the declared project's name
+    supabase_token_env: str | None = None
+    odoo_protocol: str = "xmlrpc"  # "xmlrpc" (Odoo <= 18) or "json2" (Odoo 19+, bearer API key)
+    odoo_credential_env: str | None = None  # the Odoo auditor's password (xmlrpc) or API key (json2)
+    timeout_seconds: int = 30
+
+
+@dataclass(frozen=True)
 class Justification:
     where: Where
     rule: str
@@ -261,6 +277,7 @@ class Platform:
     aws: Aws | None
     justifications: tuple[Justification, ...]
     fingerprint_key: SecretSource | None
+    audit: Audit | None = None
     # Top-level `ssot:<key>` config entries that are encrypted (`secure:`), and those in plaintext.
     secret_config_keys: frozenset[str] = frozenset()
     plain_config_keys: frozenset[str] = frozenset()
@@ -451,7 +468,7 @@ def _type(value: Any) -> str:
 _TOP = {"name": True, "database": True, "project": False, "schemas": False, "roles": False,
         "grants": False, "defaultPrivileges": False, "extensions": False, "vault": False, "cron": False,
         "edgeFunctions": False, "odoo": False, "aws": False, "justifications": False,
-        "fingerprintKey": False}
+        "fingerprintKey": False, "audit": False}
 
 
 def load_platform(path: str | Path, *, stack: str | None = None, strict: bool = True,
@@ -509,6 +526,7 @@ def platform_from_document(doc: Positioned, *, stack: str, strict: bool = True) 
     aws = _aws(r, top["aws"], (*base, "aws")) if "aws" in top else None
     justifications = _justifications(r, top.get("justifications"), (*base, "justifications"))
     fkey = r.secret(top["fingerprintKey"], (*base, "fingerprintKey"), config) if "fingerprintKey" in top else None
+    audit = _audit(r, top["audit"], (*base, "audit")) if "audit" in top else None
 
     for s in schemas:
         if s.owner and s.owner not in role_names and s.owner not in names.RESERVED_ROLES:
@@ -521,7 +539,7 @@ def platform_from_document(doc: Positioned, *, stack: str, strict: bool = True) 
         file=doc.file, stack=stack, name=platform_name, database=database, project=project,
         schemas=schemas, roles=roles, grants=grants, default_privileges=defprivs, extensions=extensions,
         vault_secrets=vault, cron_jobs=cron, edge_secrets=edge, odoo=odoo, aws=aws,
-        justifications=justifications, fingerprint_key=fkey,
+        justifications=justifications, fingerprint_key=fkey, audit=audit,
         secret_config_keys=frozenset(r.secret_keys), plain_config_keys=frozenset(r.plain_keys),
     )
 
@@ -905,6 +923,43 @@ def _aws(r: _Reader, value: Any, path: KeyPath) -> Aws | None:
     if not ppath.startswith("/"):
         r.issue((*path, "parametersPath"), f"a parameter path starting with '/'; got {ppath!r}")
     return Aws(r.where(path), region, endpoint, prefix, ppath) if region else None
+
+
+_ENV_VAR = re.compile(r"[A-Z_][A-Z0-9_]{0,127}\Z")
+
+
+def _env_name(r: _Reader, value: Any, path: KeyPath) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ENV_VAR.match(value):
+        r.issue(path, f"an environment variable name matching [A-Z_][A-Z0-9_]* (the credential itself is never "
+                f"written in the stack); got {_type(value)}")
+        return None
+    return value
+
+
+def _audit(r: _Reader, value: Any, path: KeyPath) -> Audit | None:
+    m = r.mapping(value, path, {"database": False, "supabase": False, "odoo": False, "timeoutSeconds": False})
+    if m is None:
+        return None
+    db = r.mapping(m.get("database") or {}, (*path, "database"), {"user": False, "passwordEnv": False}) or {}
+    user = r.name(db["user"], (*path, "database", "user"), names.pg_identifier_problem_allow_pg) \
+        if "user" in db else None
+    sb = r.mapping(m.get("supabase") or {}, (*path, "supabase"), {"projectRef": False, "tokenEnv": False}) or {}
+    ref = sb.get("projectRef")
+    if ref is not None and (not isinstance(ref, str) or not re.match(r"[a-z]{20}\Z", ref)):
+        r.issue((*path, "supabase", "projectRef"), f"a Supabase project ref (20 lowercase letters); got {_type(ref)}")
+        ref = None
+    od = r.mapping(m.get("odoo") or {}, (*path, "odoo"), {"protocol": False, "credentialEnv": False}) or {}
+    protocol = r.string(od.get("protocol", "xmlrpc"), (*path, "odoo", "protocol"), choices=("xmlrpc", "json2"))
+    return Audit(
+        r.where(path), db_user=user, db_password_env=_env_name(r, db.get("passwordEnv"), (*path, "database",
+                                                                                          "passwordEnv")),
+        project_ref=ref, supabase_token_env=_env_name(r, sb.get("tokenEnv"), (*path, "supabase", "tokenEnv")),
+        odoo_protocol=protocol or "xmlrpc",
+        odoo_credential_env=_env_name(r, od.get("credentialEnv"), (*path, "odoo", "credentialEnv")),
+        timeout_seconds=r.integer(m.get("timeoutSeconds"), (*path, "timeoutSeconds"), 30, 1, 600),
+    )
 
 
 def _justifications(r: _Reader, value: Any, path: KeyPath) -> tuple[Justification, ...]:
