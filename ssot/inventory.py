@@ -22,6 +22,15 @@ Asset conventions (sources must fill these; rules rely on nothing else). `name` 
 - CRON_JOB     name=jobname; props: schedule, command, database, username, active, scheduler="pg_cron"
 - ODOO_CRON    name=xml id or cron name; props: model, code, interval, active,
                defined_in ("xml"|"csv"|"python"|"manifest"|"declared"|"live")
+- ODOO_MODULE    an Odoo module an addon depends on or a database has installed; name=technical name;
+               props: state ("depended"|"installed"|"to install"|...), job_runner (bool: queue_job and
+               kin, which make Odoo a job runner), depended_by (list[str], static), defined_in
+- ODOO_JOB     work Odoo runs as a job runner (§5); name=where ("path:line" statically, "model.method"
+               live); props: via ("with_delay"|"delayable"|"queue.job"|"cron_to_job"), model, method,
+               count (live: jobs seen), defined_in ("python"|"xml"|"live")
+- ODOO_DATA_FIELD  an Odoo model or field holding what belongs in Supabase (§2: embeddings, agent memory,
+               KPIs); name="model.field" (or "model" for a whole model); props: model, field, holds
+               ("embedding"|"agent_memory"|"kpi"), defined_in
 - ODOO_PARAMETER  name=ir.config_parameter key; props: looks_secret (bool); fingerprint
 - ODOO_SECRET_FIELD  a secret meant to be stored in an Odoo model; name="model.field"; props: model, field
 - SECRET_LITERAL   a secret-looking literal; name="<where>:<secret_type>"; props: secret_type, detector,
@@ -69,6 +78,9 @@ class Kind(StrEnum):
     ODOO_CRON = "odoo_cron"
     ODOO_PARAMETER = "odoo_parameter"
     ODOO_SECRET_FIELD = "odoo_secret_field"
+    ODOO_MODULE = "odoo_module"
+    ODOO_JOB = "odoo_job"
+    ODOO_DATA_FIELD = "odoo_data_field"
     SUPABASE_PROJECT = "supabase_project"
     CONFIG_VALUE = "config_value"
     SECRET_LITERAL = "secret_literal"
