@@ -45,12 +45,12 @@ GRANT_OBJECTS: dict[str, frozenset[str]] = {
     "function": frozenset({"EXECUTE"}),
 }
 DEFAULT_PRIVILEGE_OBJECTS = ("table", "sequence", "function")
-_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
-_CRON_SECONDS = re.compile(r"^([1-9]|[1-5][0-9]) seconds?$")
-_CRON_NAMED = re.compile(r"^@(yearly|annually|monthly|weekly|daily|hourly|reboot)$")
-_CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*\Z")
+_CRON_SECONDS = re.compile(r"^([1-9]|[1-5][0-9]) seconds?\Z")
+_CRON_NAMED = re.compile(r"^@(yearly|annually|monthly|weekly|daily|hourly|reboot)\Z")
+_CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-_REGIONS = re.compile(r"^[a-z]{2}-[a-z]+-\d$")
+_REGIONS = re.compile(r"^[a-z]{2}-[a-z]+-\d\Z")
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,7 +443,7 @@ class _Reader:
             reason = self.string(g.get("reason"), (*path, "managedOutside", "reason"), "why it is managed outside")
             return SecretSource("managed-outside", where, owner=owner, reason=reason)
         var = self.string(arg, (*path, "env"), "an environment variable name")
-        if var is not None and not re.match(r"^[A-Z_][A-Z0-9_]*$", var):
+        if var is not None and not re.match(r"^[A-Z_][A-Z0-9_]*\Z", var):
             self.issue((*path, "env"), f"an environment variable name matching [A-Z_][A-Z0-9_]*; got {var!r}")
             return None
         return SecretSource("env", where, ref=var)
@@ -549,7 +549,7 @@ def _path_of(where: Where) -> KeyPath:
 
 
 def _platform_name_problem(value: object) -> str | None:
-    if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9-]{1,40}$", value):
+    if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9-]{1,40}\Z", value):
         return f"a platform name matching [a-z][a-z0-9-]* (2 to 41 characters); got {_type(value)}"
     return None
 
@@ -587,7 +587,7 @@ def _database(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) 
                     "is managed by `ssot db start`)")
         return Database(r.where(path), local=True, sslmode="disable")
     host = r.string(m.get("host"), (*path, "host"), "a host name")
-    if host and not re.match(r"^[A-Za-z0-9.-]+$", host):
+    if host and not re.match(r"^[A-Za-z0-9.-]+\Z", host):
         r.issue((*path, "host"), f"a host name; got {host!r}")
     port = r.integer(m.get("port"), (*path, "port"), 5432, 1, 65535)
     dbname = r.name(m.get("name", "postgres"), (*path, "name"), names.pg_identifier_problem_allow_pg) or "postgres"
@@ -608,7 +608,7 @@ def _project(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -
     if m is None:
         return None
     name = r.string(m.get("name"), (*path, "name"), "a project name")
-    if name and not re.match(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$", name):
+    if name and not re.match(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}\Z", name):
         r.issue((*path, "name"), f"a project name of letters, digits, spaces, '-' and '_'; got {name!r}")
     org = r.string(m.get("organizationId"), (*path, "organizationId"), "an organization slug")
     region = r.string(m.get("region"), (*path, "region"), "a region such as eu-central-1")
@@ -618,7 +618,7 @@ def _project(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -
     token = r.secret(m.get("accessToken"), (*path, "accessToken"), config) if "accessToken" in m else None
     size = r.string(m.get("instanceSize"), (*path, "instanceSize"), optional=True)
     api = r.string(m.get("apiUrl", "https://api.supabase.com"), (*path, "apiUrl"), "an https URL")
-    if api and not re.match(r"^https?://[A-Za-z0-9.:\[\]-]+(/.*)?$", api):
+    if api and not re.match(r"^https?://[A-Za-z0-9.:\[\]-]+(/.*)?\Z", api):
         r.issue((*path, "apiUrl"), f"an http(s) URL; got {api!r}")
     if not (name and org and region and dbpass and token and api):
         return None
@@ -644,7 +644,7 @@ def _extensions(r: _Reader, value: Any, path: KeyPath) -> tuple[Extension, ...]:
 
 
 def _extension_problem(value: object) -> str | None:
-    if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9_-]{0,62}$", value):
+    if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9_-]{0,62}\Z", value):
         return f"an extension name such as pg_cron or vector; got {_type(value)}"
     return None
 
@@ -899,7 +899,7 @@ def _odoo(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -> O
     if m is None:
         return None
     url = r.string(m.get("url"), (*path, "url"), "the Odoo server URL")
-    if url and not re.match(r"^https?://[^\s/$.?#].[^\s]*$", url):
+    if url and not re.match(r"^https?://[^\s/$.?#].[^\s]*\Z", url):
         r.issue((*path, "url"), f"an http(s) URL; got {url!r}")
     db = r.string(m.get("database"), (*path, "database"), "the Odoo database name")
     user = r.string(m.get("username"), (*path, "username"), "the Odoo login")

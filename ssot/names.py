@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
-_PG_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_PG_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_SECRET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")
-_CRON_JOB = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_PROJECT_REF = re.compile(r"^[a-z]{20}$")
+_PG_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
+_PG_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
+_SECRET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,127}\Z")
+_CRON_JOB = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
+_PROJECT_REF = re.compile(r"^[a-z]{20}\Z")
 
 # Supabase owns these; declaring them would fight the platform's own migrations.
 RESERVED_SCHEMAS = frozenset(

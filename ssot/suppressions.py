@@ -54,8 +54,8 @@ BY_BASELINE = "baseline"
 
 LineReader = Callable[[str], Sequence[str] | None]
 
-_RULE_ID = re.compile(r"^[a-z][a-z0-9_]{2,40}$")
-_KEY = re.compile(r"^[a-z][a-z0-9_]{2,40}:\S+$")
+_RULE_ID = re.compile(r"^[a-z][a-z0-9_]{2,40}\Z")
+_KEY = re.compile(r"^[a-z][a-z0-9_]{2,40}:\S+\Z")
 _FIELDS = ("key", "rule", "subject", "path", "reason", "owner", "expires")
 
 

@@ -92,7 +92,7 @@ def char_classes(value: str) -> int:
     )
 
 
-_B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+\Z")
 
 
 def _b64url_json(segment: str) -> Any:

@@ -42,7 +42,7 @@ APP = "ssot-cron-job"
 
 _MACROS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly",
                      "@reboot"})
-_SECONDS = re.compile(r"^\s*([1-9]|[1-5][0-9])\s+seconds?\s*$", re.IGNORECASE)
+_SECONDS = re.compile(r"^\s*([1-9]|[1-5][0-9])\s+seconds?\s*\Z", re.IGNORECASE)
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 # (field, lowest, highest, names whose index + offset is the value)

@@ -55,8 +55,8 @@ INSTANCE_SIZES = (
     "16xlarge", "24xlarge", "24xlarge_optimized_memory", "24xlarge_optimized_cpu", "24xlarge_high_memory",
     "48xlarge", "48xlarge_optimized_memory", "48xlarge_optimized_cpu", "48xlarge_high_memory",
 )
-_ORG_SLUG = re.compile(r"^[\w-]+$")
-_REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d{1,2}$")
+_ORG_SLUG = re.compile(r"^[\w-]+\Z")
+_REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d{1,2}\Z")
 _REPLACE_ON = ("region", "organization_id", "instance_size")
 _OUTPUTS = ("api_url", "ref", "name", "region", "organization_id", "status", "instance_size",
             "db_pass_fingerprint")

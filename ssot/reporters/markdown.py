@@ -32,7 +32,7 @@ _SQL = re.compile(
     r"^\s*(--|select|insert|update|delete|create|alter|grant|revoke|drop|begin|with|do|comment)\b",
     re.IGNORECASE,
 )
-_YAML = re.compile(r"^\s*(-\s+)?[A-Za-z_][\w.\-]*:(\s|$)")
+_YAML = re.compile(r"^\s*(-\s+)?[A-Za-z_][\w.\-]*:(\s|\Z)")
 
 
 def marker(command: str) -> str:

@@ -421,7 +421,7 @@ def odoo_interval_to_cron(interval: Any) -> str | None:
 
 _CRON_FIELD = r"[0-9*/,\-A-Za-z?LW#]+"
 _CRON_EXPR = re.compile(
-    rf"^\s*(?:@(?:yearly|annually|monthly|weekly|daily|hourly)|{_CRON_FIELD}(?:\s+{_CRON_FIELD}){{4}})\s*$"
+    rf"^\s*(?:@(?:yearly|annually|monthly|weekly|daily|hourly)|{_CRON_FIELD}(?:\s+{_CRON_FIELD}){{4}})\s*\Z"
 )
 
 

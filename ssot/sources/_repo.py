@@ -105,7 +105,7 @@ def parse_ignore(text: str) -> list[IgnoreRule]:
         line = line.lstrip("/")
         body = _glob_to_regex(line)
         prefix = "" if anchored else "(?:.*/)?"
-        rules.append(IgnoreRule(re.compile(f"^{prefix}{body}$"), negate, dir_only, body))
+        rules.append(IgnoreRule(re.compile(f"^{prefix}{body}\\Z"), negate, dir_only, body))
     return rules
 
 

@@ -38,7 +38,7 @@ CHECKS_DIR = PROJECT_ROOT / "policies" / "checkov"
 FRAMEWORKS = ("secrets", "github_actions", "yaml")
 CHECK_FILTER = "CKV_SECRET_*,CKV_SSOT_*"
 DEFAULT_TIMEOUT = 900.0
-_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+_SHA1 = re.compile(r"^[0-9a-f]{40}\Z")
 _MASK = "**********"
 _EXC_NAME = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b", re.MULTILINE)
 

@@ -31,8 +31,8 @@ def _skip_path_regexes(rules: Sequence[IgnoreRule]) -> list[str]:
     # checkov matches --skip-path regexes against paths relative to its working directory (the
     # root); positive ignore rules are passed to spare it the work, and its results are filtered
     # again afterwards in case a negation re-includes something.
-    out = [r"(^|/)\.venv[^/]*(/|$)", r"(^|/)\.checkov-venv(/|$)", r"(^|/)node_modules(/|$)",
-           r"(^|/)\.pgdata(/|$)", r"(^|/)\.git(/|$)"]
+    out = [r"(^|/)\.venv[^/]*(/|\Z)", r"(^|/)\.checkov-venv(/|\Z)", r"(^|/)node_modules(/|\Z)",
+           r"(^|/)\.pgdata(/|\Z)", r"(^|/)\.git(/|\Z)"]
     if not any(r.negate for r in rules):
         # whole path components only, so that `vendor/` does not also hide `src/vendorlib.py`
         out += [f"(^|/){r.body}(/|$)" for r in rules]
@@ -86,7 +86,7 @@ def _merge_schedules(ours: list[Asset], theirs: list[Asset]) -> list[Asset]:
     return extra
 
 
-_SUFFIX = re.compile(r"#\d+$")
+_SUFFIX = re.compile(r"#\d+\Z")
 
 
 def _unique_names(assets: list[Asset]) -> None:
