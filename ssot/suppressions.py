@@ -22,7 +22,8 @@ Three ways, applied in this order by `apply` (the first that matches wins):
    reason, owner and expires are required. An expired entry does not suppress: the finding stays,
    with a note that its suppression expired. An entry that matches nothing is stale: a warning.
 3. The baseline (JSON, written by `write_baseline`): findings already known when it was written
-   are marked `suppressed_by="baseline"`; only new ones count.
+   are marked `suppressed_by="baseline"`; only new ones count. A finding whose suppression entry
+   expired is active even if the baseline lists it: the expiry wins.
 
 Nothing here reads or writes a secret: a finding's key and subject are value-free by contract, an
 inline ignore contributes only its reason text, and warnings never quote a file's line.
@@ -435,11 +436,16 @@ def apply(
             continue
         if matching:
             e = matching[0]
+            also = (" The baseline also lists it, but an expired exception wins over the baseline."
+                    if baseline is not None and f.key in baseline else "")
             f = replace(f, explain=f.explain + f"\n\nNote: its suppression ({e.where}) expired on "
-                        f"{e.expires.isoformat()} (owner: {e.owner}); fix the finding or renew the entry.",
+                        f"{e.expires.isoformat()} (owner: {e.owner}); fix the finding or renew the entry.{also}",
                         metadata={**f.metadata, "suppression_expired": {
                             "expires": e.expires.isoformat(), "owner": e.owner, "reason": e.reason,
                             "file": e.file, "entry": e.index}})
+            # An expired exception is a decision that ran out; a baseline must not silently renew it.
+            active.append(f)
+            continue
 
         if baseline is not None and f.key in baseline:
             info = {"reason": "in the baseline", "file": str(baseline_file)}

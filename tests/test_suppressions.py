@@ -194,6 +194,24 @@ def test_expired_entry_does_not_suppress_and_says_so(tmp_path: Path) -> None:
     assert "expired on 2025-02-28 (owner: alice)" in render(report, "markdown")
 
 
+def test_an_expired_suppression_wins_over_the_baseline(tmp_path: Path) -> None:
+    # The baseline was written while the suppression was valid; once it expires the finding must
+    # come back, not be silently hidden again by the baseline (which would make expiry meaningless).
+    f, other = lit("a.py", 1), lit("b.py", 2)
+    write(tmp_path, "s.yaml", f"- key: {f.key}\n  reason: temporary\n  owner: alice\n  expires: 2025-02-28\n")
+    sup.write_baseline([f, other], tmp_path / "baseline.json")
+    active, suppressed, _ = sup.apply([f, other], suppressions_file=tmp_path / "s.yaml",
+                                      baseline_file=tmp_path / "baseline.json", root=tmp_path, today=TODAY,
+                                      read_lines=no_files)
+    assert [a.key for a in active] == [f.key] and active[0].suppressed_by is None
+    assert "expired on 2025-02-28 (owner: alice)" in active[0].explain
+    assert "baseline" in active[0].explain
+    assert [s.key for s in suppressed] == [other.key] and suppressed[0].suppressed_by == "baseline"
+    report = Report(command="scan", target="t", findings=active, suppressed=suppressed,
+                    generated_at="2025-03-01T00:00:00Z")
+    assert report.exit_code == 1
+
+
 def test_stale_entries_are_warnings(tmp_path: Path) -> None:
     f = lit("a.py", 1)
     write(tmp_path, "s.yaml", f"""- key: {f.key}
