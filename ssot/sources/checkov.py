@@ -191,7 +191,7 @@ class Located:
 
 def locate_secret(line: str, masked: str | None, sha1: str, path: str) -> Located | None:
     """Find the flagged secret in the original line by its SHA-1; only value-free facts leave."""
-    from ssot.detectors import false_positive_reason
+    from ssot.detectors import false_positive_reason, public_part
 
     hint = masked.find(_MASK) if masked else -1
     # Without checkov's masked line to anchor the search, every substring is a candidate: bound it.
@@ -202,7 +202,7 @@ def locate_secret(line: str, masked: str | None, sha1: str, path: str) -> Locate
         for e in range(len(line), s, -1):
             cand = line[s:e]
             if hashlib.sha1(cand.encode(), usedforsecurity=False).hexdigest() == sha1:
-                located = Located(fingerprint(cand), redact(cand), s + 1,
+                located = Located(fingerprint(cand), redact(cand, public_part(cand)), s + 1,
                                   false_positive_reason(cand, line, path))
                 del cand
                 return located

@@ -39,7 +39,7 @@ def aws(p: Phase, fp: str) -> Asset:
 
 def literal(p: Phase, path: str, loc: Location, fp: str = FP_A) -> Asset:
     return Asset(Kind.SECRET_LITERAL, Store.REPOSITORY, f"{path}:Stripe API key", p, loc,
-                 props={"secret_type": "Stripe API key", "context": "file", "redacted": "sk_l…(32 chars)"},
+                 props={"secret_type": "Stripe API key", "context": "file", "redacted": "sk_live_…(32 chars)"},
                  fingerprint=fp)
 
 
