@@ -11,18 +11,47 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ssot import __version__
 from ssot.errors import SsotError
 from ssot.findings import Severity
+from ssot.shape import describe
 
 EXIT_USAGE = 2
+
+_ARG_VALUE = (
+    (re.compile(r"(invalid choice: )(.+?)( \(choose from .*)\Z", re.DOTALL), 2),
+    (re.compile(r"(invalid \w+ value: )(.+)()\Z", re.DOTALL), 2),
+    (re.compile(r"(unrecognized arguments: )(.+)()\Z", re.DOTALL), 2),
+)
+
+
+def _value_free(message: str) -> str:
+    """argparse's message with the offending argument described by shape, not quoted: arguments
+    often come from CI variables, and a secret given to the wrong option must not reach the log."""
+    for rx, group in _ARG_VALUE:
+        m = rx.search(message)
+        if m:
+            raw = m.group(group)
+            try:
+                value = ast.literal_eval(raw)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                value = raw
+            return message[:m.start()] + m.group(1) + describe(value) + m.group(3)
+    return message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        super().error(_value_free(message))
 
 
 def _severity(text: str) -> Severity:
@@ -50,7 +79,7 @@ def _report_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ssot", description=__doc__.split("\n\n")[0] if __doc__ else None,
+    parser = _Parser(prog="ssot", description=__doc__.split("\n\n")[0] if __doc__ else None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
                                          "Exit codes: 0 clean, 1 findings at or above --fail-on, "
                                          "2 bad usage or config, 3 incomplete."))
@@ -126,7 +155,7 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
     for spec in args.also:
         fmt, sep, target = spec.partition("=")
         if not sep or not target:
-            raise SsotError(f"--also {spec!r}: expected FORMAT=PATH, e.g. sarif=ssot.sarif")
+            raise SsotError(f"--also: expected FORMAT=PATH, e.g. sarif=ssot.sarif; got {describe(spec)}")
         extra.append((fmt, Path(target)))
     active, suppressed, warnings = suppressions.apply(
         result.findings, suppressions_file=args.suppressions, baseline_file=args.baseline, root=root,

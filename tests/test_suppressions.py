@@ -117,7 +117,7 @@ ENTRY = "  - key: no_hardcoded_secrets:0123456789abcdef\n"
      "key no_hardcoded_secrets:0123456789abcdef; missing)"),
     (ENTRY + "    reason: why\n    owner: me\n    expires: next week\n",
      "supp.yaml:6: suppressions[0].expires: an expiry date YYYY-MM-DD, the last day it applies (required, "
-     "key no_hardcoded_secrets:0123456789abcdef; got 'next week')"),
+     "key no_hardcoded_secrets:0123456789abcdef; got a string of 9 characters: lowercase letters, spaces)"),
     (ENTRY + "    reason: why\n    owner: me\n    expires: 2025-02-30\n",
      "supp.yaml:6: suppressions[0].expires: a valid value (day is out of range for month)"),
     (ENTRY + "    reason: why\n    owner: me\n    expires: '2025-02-30'\n",
@@ -134,7 +134,7 @@ ENTRY = "  - key: no_hardcoded_secrets:0123456789abcdef\n"
     (ENTRY + "    rule: no_odoo_cron\n    path: a\n    reason: why\n    owner: me\n    expires: 2025-06-30\n",
      "suppressions[0].rule: either 'key' or 'rule', not both"),
     ("  - key: not a key\n    reason: why\n    owner: me\n    expires: 2025-06-30\n",
-     "supp.yaml:3: suppressions[0].key: a finding key like rule_id:0123456789abcdef; got 'not a key'"),
+     "supp.yaml:3: suppressions[0].key: a finding key like rule_id:0123456789abcdef; got a string of 9 characters"),
     ("  - just a string\n", "supp.yaml:3: suppressions[0]: a mapping with 'key'"),
 ])
 def test_invalid_entries_name_file_entry_and_expectation(tmp_path: Path, body: str, expected: str) -> None:
@@ -218,18 +218,28 @@ def test_stale_entries_are_warnings(tmp_path: Path) -> None:
   reason: r
   owner: o
   expires: 2030-01-01
-- rule: no_odoo_cron
+- rule: odoo_cron
   subject: "odoo:odoo_cron:gone_*"
   reason: r
   owner: o
   expires: 2024-01-01
+- rule: not_a_rule
+  path: "Zq8ghp_CANARYxx/**"
+  reason: r
+  owner: o
+  expires: 2030-01-01
 """)
     active, suppressed, warnings = sup.apply([f], suppressions_file=tmp_path / "s.yaml", root=tmp_path,
                                              today=TODAY, read_lines=no_files)
     assert active == [] and len(suppressed) == 1
-    assert warnings == [f"{tmp_path / 's.yaml'}:5: suppressions[1] (rule no_odoo_cron, subject "
-                        "'odoo:odoo_cron:gone_*') matches no finding (stale); it also expired on 2024-01-01; "
-                        "remove it"]
+    # A known rule id is named; globs and unknown ids are outside text, described by shape only.
+    assert warnings == [f"{tmp_path / 's.yaml'}:5: suppressions[1] (rule odoo_cron, a subject glob (a string "
+                        "of 21 characters: lowercase letters, symbols)) matches no finding (stale); it also "
+                        "expired on 2024-01-01; remove it",
+                        f"{tmp_path / 's.yaml'}:10: suppressions[2] (a rule (a string of 10 characters: lowercase "
+                        "letters, symbols), a path glob (a string of 18 characters: letters, digits, symbols)) "
+                        "matches no finding (stale); remove it"]
+    assert not any("CANARY" in w or "gone_" in w for w in warnings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,7 +359,7 @@ def test_only_new_findings_count_against_a_baseline(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("{not json", "b.json:1: <root>: valid JSON"),
     ('{"format": "other"}', "b.json: format: a baseline written by ssot"),
-    ('{"format": "ssot-baseline", "version": 9, "findings": []}', "b.json: version: baseline version 1; got 9"),
+    ('{"format": "ssot-baseline", "version": 9, "findings": []}', "b.json: version: baseline version 1; got a whole number of 1 digit"),
     ('{"format": "ssot-baseline", "version": 1, "findings": {}}', "b.json: findings: a list of"),
     ('{"format": "ssot-baseline", "version": 1, "findings": [{"key": 3}]}',
      "b.json: findings[0].key: a finding key like"),
