@@ -359,7 +359,8 @@ def test_only_new_findings_count_against_a_baseline(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("{not json", "b.json:1: <root>: valid JSON"),
     ('{"format": "other"}', "b.json: format: a baseline written by ssot"),
-    ('{"format": "ssot-baseline", "version": 9, "findings": []}', "b.json: version: baseline version 1; got a whole number of 1 digit"),
+    ('{"format": "ssot-baseline", "version": 9, "findings": []}',
+     "b.json: version: baseline version 1; got a whole number of 1 digit"),
     ('{"format": "ssot-baseline", "version": 1, "findings": {}}', "b.json: findings: a list of"),
     ('{"format": "ssot-baseline", "version": 1, "findings": [{"key": 3}]}',
      "b.json: findings[0].key: a finding key like"),

@@ -108,14 +108,16 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
     ("missing name", _delete(["name"]), [K, "required key 'name'"]),
     ("schemas not a list", _set(["schemas"], {"name": "ops"}), [f"{K}.schemas", "a list; got a mapping"]),
     ("hostile schema name", _set(["schemas", 0, "name"], 'ai"; drop schema public; --'),
-     [f"{K}.schemas[0].name", "lowercase identifier", "got a string of 27 characters: lowercase letters, spaces, symbols"]),
+     [f"{K}.schemas[0].name", "lowercase identifier",
+      "got a string of 27 characters: lowercase letters, spaces, symbols"]),
     ("schema name with pg_ prefix", _set(["schemas", 0, "name"], "pg_ops"), ["not starting with 'pg_'"]),
     ("reserved schema", _set(["schemas", 0, "name"], "auth"), [f"{K}.schemas[0].name", "'auth' is reserved"]),
     ("bad domain", _set(["schemas", 0, "domain"], "finance"),
      [f"{K}.schemas[0].domain", "one of ops, ai, audit, analytics, shadow", "got a string of 7 characters"]),
     ("duplicate schema", _append(["schemas"], {"name": "ops", "domain": "ops"}),
      [f"{K}.schemas[3].name", "unique schema name", "the same name is already declared at index 0"]),
-    ("domain wrong type", _set(["schemas", 1, "domain"], 7), [f"{K}.schemas[1].domain", "got a whole number of 1 digit"]),
+    ("domain wrong type", _set(["schemas", 1, "domain"], 7),
+     [f"{K}.schemas[1].domain", "got a whole number of 1 digit"]),
     ("bad role kind", _set(["roles", 0, "kind"], "robot"), [f"{K}.roles[0].kind", "agent, automation, auditor"]),
     ("login without password", _delete(["roles", 0, "password"]),
      [f"{K}.roles[0]", "required key 'password'", "login: true"]),
@@ -225,7 +227,8 @@ def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
 
 def test_duplicate_yaml_key(tmp_path: Path) -> None:
     path = _write(tmp_path, None, text="config:\n  ssot:platform:\n    name: a\n    name: b\n")
-    with pytest.raises(ConfigError, match=r"Pulumi.test.yaml:4: config.ssot:platform: each key once; got a duplicate key"):
+    with pytest.raises(ConfigError,
+                       match=r"Pulumi.test.yaml:4: config.ssot:platform: each key once; got a duplicate key"):
         load_platform(path)
 
 
