@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 from ssot import __version__
 from ssot.errors import SsotError
 from ssot.findings import Severity
+from ssot.outguard import withhold
 from ssot.shape import describe
 
 EXIT_USAGE = 2
@@ -130,11 +131,12 @@ def _cmd_db(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from ssot.show import render_platform
 
-    print(render_platform(args.root.resolve(), args.stack))
+    print(withhold(render_platform(args.root.resolve(), args.stack)))
     return 0
 
 
 def _write(text: str, path: Path | None) -> None:
+    text = withhold(text)
     if path is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
@@ -174,7 +176,7 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
     for fmt, target in extra:
         _write(render(report, fmt), target)
     for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(withhold(f"warning: {w}"), file=sys.stderr)
     return report.exit_code
 
 
@@ -201,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except SsotError as exc:
-        print(f"ssot {args.command}: {exc}", file=sys.stderr)
+        print(withhold(f"ssot {args.command}: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -213,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import pulumi
 
         if isinstance(exc, pulumi.RunError):
-            print(f"ssot {args.command}: {exc}", file=sys.stderr)
+            print(withhold(f"ssot {args.command}: {exc}"), file=sys.stderr)
             return EXIT_USAGE
         if os.environ.get("SSOT_DEBUG") == "1":
             raise
