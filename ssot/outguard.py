@@ -4,13 +4,16 @@ Messages are built from names, shapes and locations, never values, and findings 
 contract. But a secret can hide inside something that *is* a name: a credential pasted as the
 project's name becomes the Pulumi resource's name, its URN, and every finding that points at it.
 So every text ssot writes (reports, the `show` table, error messages, warnings) passes through
-`withhold`, which replaces each secret the detectors find by its redacted shape (the format's
-public marker and the length). It costs one detector pass over the output, which is small.
+`withhold`, which replaces each secret found by a detector that knows its format by its redacted
+shape (the format's public marker and the length). Detectors that judge a value by the key it is
+assigned to are left out: a report's own structure (`"key": "<rule>:<digest>"`) would fool them.
+It costs one detector pass over the output, which is small.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING
 
 from ssot.fingerprint import fingerprint
@@ -36,6 +39,18 @@ def _span(line: str, m: SecretMatch) -> tuple[int, int] | None:
     return (start, end) if ok else None
 
 
+@cache
+def _distinctive() -> frozenset[str]:
+    """Detectors that recognise a secret by its own format (a key type marker, a PEM block). The
+    others judge a value by the key it is assigned to, and a report is full of keys named `key`
+    and `fingerprint` whose values are digests, not secrets."""
+    from ssot.detectors import all_detectors
+    from ssot.detectors.plugins.keys import PrivateKeyDetector
+
+    return frozenset(d.name for d in all_detectors()
+                     if d.public_prefix is not None or isinstance(d, PrivateKeyDetector))
+
+
 def withhold(text: str) -> str:
     """`text` with every detected secret replaced by `[withheld: <type>, <redacted shape>]`; a line
     holding a secret that cannot be located exactly is withheld whole rather than risk printing it."""
@@ -43,7 +58,8 @@ def withhold(text: str) -> str:
         return text
     from ssot.detectors import scan_text  # the plugins load only when there is output to check
 
-    matches = scan_text(text, "<output>")
+    distinctive = _distinctive()
+    matches = [m for m in scan_text(text, "<output>") if m.detector in distinctive]
     if not matches:
         return text
     lines = text.split("\n")
