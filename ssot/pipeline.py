@@ -84,7 +84,7 @@ def scan(root: Path, *, use_checkov: bool = True) -> PhaseResult:
         inv.merge(stack_inventory(platform))
     # SQL alone does not say which doctrine domain a schema belongs to; the stacks do.
     domains = {s.name: s.domain for p in platforms for s in p.schemas}
-    for table in inv.of(Kind.TABLE):
+    for table in inv.of(Kind.TABLE, Kind.GRANT, Kind.DEFAULT_PRIVILEGE):
         if table.props.get("domain") is None:
             table.props["domain"] = domains.get(str(table.props.get("schema")))
     inv.phases.add(Phase.STATIC)
