@@ -89,7 +89,8 @@ def test_estate_violations_reported_against_their_resources(estate_resources: li
     cron = [u for _, u in by_policy["hardcoded_secret"] if u and u.endswith("::cron-push-kpis")]
     assert cron, "the hardcoded key in the pg_cron command is reported against that job"
     exposed = [u for _, u in by_policy["exposed_role_grant"]]
-    assert len(exposed) == 1 and exposed[0] and exposed[0].endswith("postgresql:index/grant:Grant::grant-anon-table-odoo_shadow-all"), exposed
+    assert len(exposed) == 1 and exposed[0], exposed
+    assert exposed[0].endswith("postgresql:index/grant:Grant::grant-anon-table-odoo_shadow-all"), exposed
 
 
 def test_policy_config_allow_and_justify(estate_resources: list[PolicyResource]) -> None:
