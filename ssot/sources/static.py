@@ -39,7 +39,7 @@ from ssot.sources._repo import (
     secret_asset,
     walk,
 )
-from ssot.sources.files import is_stack_file, scan_files
+from ssot.sources.files import is_crontab, is_stack_file, scan_files
 from ssot.sources.odoo_addons import Addon, addon_of, find_addons, scan_addons
 from ssot.sources.workflows import is_workflow, scan_workflows
 
@@ -226,9 +226,6 @@ def _scan_ours(files: list[RepoFile]) -> tuple[list[Asset], list[str], list[str]
     return assets, problems, [a.root for a in addons]
 
 
-_PARSED = re.compile(r"\.(sql|xml|csv|py|ya?ml|cron|crontab|timer)\Z|(^|/)crontab\Z|(^|/)cron\.d/", re.IGNORECASE)
-
-
 def _scan_large(files: list[RepoFile], addons: Sequence[Addon], namer: SecretNamer) -> tuple[list[Asset], list[str]]:
     """Files over MAX_FILE_BYTES: secret literals by the streamed detectors; a file whose structure
     we would also parse (SQL, addon data and code, workflows, stack files, crontabs) is reported as
@@ -250,7 +247,7 @@ def _scan_large(files: list[RepoFile], addons: Sequence[Addon], namer: SecretNam
             continue
         for m in matches:
             assets.append(secret_asset(m, f.rel, context, store, namer.name(store, f.rel, m.secret_type)))
-        if _PARSED.search(f.rel) or context != "file":
+        if f.rel.lower().endswith(".sql") or is_crontab(f.rel) or context != "file":
             problems.append(f"not parsed: {f.rel}: larger than {MAX_FILE_BYTES} bytes (secret literals "
                             "scanned; its jobs, tables and schedules not read)")
     return assets, problems
