@@ -26,6 +26,7 @@ from ssot.findings import Severity
 from ssot.shape import describe
 
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
 
 _ARG_VALUE = (
     (re.compile(r"(invalid choice: )(.+?)( \(choose from .*)\Z", re.DOTALL), 2),
@@ -217,11 +218,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         if os.environ.get("SSOT_DEBUG") == "1":
             raise
-        # An unexpected error's text may quote data it was handling (a connection string, a
-        # value): only its type is shown unless the user asks for the traceback.
-        print(f"ssot {args.command}: internal error ({type(exc).__name__}); rerun with SSOT_DEBUG=1 for the "
-              "traceback", file=sys.stderr)
-        return 70
+        # Only genuine bugs reach here: every input path raises an SsotError (2: bad usage or config;
+        # 3: a source not read) naming the file. The run did not finish, so its result is unknown:
+        # 3, "incomplete", which can never be mistaken for a pass and stays within the documented
+        # exit codes (0-3). An unexpected error's text may quote data it was handling (a connection
+        # string, a value): only its type is shown unless the user asks for the traceback.
+        print(f"ssot {args.command}: internal error ({type(exc).__name__}): the run is incomplete; rerun with "
+              "SSOT_DEBUG=1 for the traceback", file=sys.stderr)
+        return EXIT_INCOMPLETE
 
 
 if __name__ == "__main__":

@@ -43,6 +43,11 @@ _CRON_WRITE_KEYS = frozenset({"interval_number", "interval_type", "nextcall", "n
                               "code", "active"})
 
 
+# Python's parser, ast.literal_eval and our tree walks recurse: an expression of 20,000 terms or
+# XML nested 10,000 deep exhausts the stack. That file is reported as not read, the scan goes on.
+TOO_DEEP = "expected code or data nested shallowly enough to analyse (too deep: not read)"
+
+
 class AddonError(ValueError):
     """An addon file could not be read; the message names the file, the line and what was expected."""
 
@@ -99,6 +104,8 @@ def find_addons(files: Sequence[RepoFile]) -> tuple[list[Addon], list[str]]:
             addon.data = [*data, *(d for d in demo if isinstance(d, str))]
         except AddonError as exc:
             problems.append(f"odoo-addons: {exc}")
+        except RecursionError:
+            problems.append(f"odoo-addons: {f.rel}: {TOO_DEEP}")
         addons.append(addon)
     return addons, problems
 
@@ -533,6 +540,8 @@ def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: Secre
                 out.extend(python_assets(text, f.rel, addon))
         except AddonError as exc:
             problems.append(f"odoo-addons: {exc}")
+        except RecursionError:
+            problems.append(f"odoo-addons: {f.rel}: {TOO_DEEP}")
         for m in scan_text(text, f.rel):
             out.append(secret_asset(m, f.rel, "odoo-addon", Store.REPOSITORY,
                                     namer.name(Store.REPOSITORY, f.rel, m.secret_type)))
