@@ -41,6 +41,8 @@ from pulumi.runtime.proto import ResourceProviderStub, provider_pb2
 
 from ssot import mockrun
 from ssot.providers.cron_job import CronJob, CronJobArgs
+from ssot.providers.edge_secret import EdgeFunctionSecret, EdgeFunctionSecretArgs
+from ssot.providers.supabase_project import SupabaseProject, SupabaseProjectArgs
 from ssot.providers.vault_secret import VaultSecret, VaultSecretArgs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +51,9 @@ CANARY = "canary-grpc-" + secrets.token_hex(12)
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 TIMEOUT = 30
+# The Management API's token: the provider server reads it from its environment for Read and Delete
+# (the engine hands those only the outputs, which never hold it), as under `pulumi up`.
+MGMT_TOKEN = "sbp_" + "c" * 8 + secrets.token_hex(16)
 
 
 # --- the engine's side ------------------------------------------------------------------------------
@@ -122,17 +127,30 @@ def strip_secrets(struct: struct_pb2.Struct) -> struct_pb2.Struct:
     return _serialize({k: _unwrap(v) for k, v in wire(struct).items()})
 
 
+def _text(message: Any) -> str:
+    return str(message.SerializeToString().decode("utf-8", "replace"))
+
+
 class Engine:
     """A client of the dynamic provider server, doing what the engine does around each call."""
 
     def __init__(self, stub: Any) -> None:
         self.stub = stub
 
-    def check(self, reg: Registration, olds: struct_pb2.Struct | None = None,
-              news: struct_pb2.Struct | None = None) -> provider_pb2.CheckResponse:
-        return self.stub.Check(provider_pb2.CheckRequest(
-            urn=reg.urn, name=reg.name, type=reg.type, olds=olds or struct_pb2.Struct(),
-            news=news if news is not None else reg.inputs), timeout=TIMEOUT)
+    def check(self, reg: Registration, olds: struct_pb2.Struct | None = None) -> provider_pb2.CheckResponse:
+        """Check as the engine calls it: secret markers stripped on the way in, and put back on the
+        way out on every input that was secret in the program's registration."""
+        response = self.stub.Check(provider_pb2.CheckRequest(
+            urn=reg.urn, name=reg.name, type=reg.type, olds=strip_secrets(olds or struct_pb2.Struct()),
+            news=strip_secrets(reg.inputs)), timeout=TIMEOUT)
+        was_secret = secret_keys(reg.inputs)
+        checked = wire(response.inputs)
+        annotated = {k: ({SECRET_SIG: SECRET_SIG_VALUE, "value": v} if k in was_secret else v)
+                     for k, v in checked.items()}
+        result = provider_pb2.CheckResponse()
+        result.CopyFrom(response)
+        result.inputs.CopyFrom(_serialize(annotated))
+        return result
 
     def stored_secret(self, reg: Registration, inputs: struct_pb2.Struct) -> set[str]:
         """The output keys the engine keeps encrypted in the state: those whose input was secret,
@@ -146,7 +164,7 @@ class Engine:
 @pytest.fixture(scope="module")
 def provider_server() -> Iterator[Engine]:
     """`python -m pulumi.dynamic`, started as the engine's plugin host starts it."""
-    env = {**os.environ, "PULUMI_PROJECT": "ssot", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PULUMI_PROJECT": "ssot", "PYTHONPATH": str(ROOT), "SUPABASE_ACCESS_TOKEN": MGMT_TOKEN}
     proc = subprocess.Popen([sys.executable, "-m", "pulumi.dynamic"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -220,7 +238,10 @@ def test_vault_secret_lifecycle_over_grpc(provider_server: Engine, db_conninfo: 
 
     checked = engine.check(reg)
     assert list(checked.failures) == []
-    # Check hands back the inputs it was given, secrets still marked as secrets.
+    for secret in (CANARY, db_password):
+        _assert_only_in(checked.inputs, secret, secret_keys(reg.inputs), "Check")
+    # Checked inputs keep the secrets the program marked (the engine stores them so) and the
+    # provider the program pickled.
     assert {"conninfo", "fingerprint_key", "value"} <= secret_keys(checked.inputs)
     assert wire(checked.inputs)["__provider"] == wire(reg.inputs)["__provider"]
     inputs = checked.inputs
@@ -280,6 +301,11 @@ def test_secret_wrapped_inputs_reach_the_provider_intact(provider_server: Engine
     stub = provider_server.stub
     name = "ssot_grpc_" + uuid.uuid4().hex[:10]
     reg = _vault_registration(db_conninfo, name, CANARY)
+    checked = stub.Check(provider_pb2.CheckRequest(urn=reg.urn, olds=struct_pb2.Struct(), news=reg.inputs),
+                         timeout=TIMEOUT)
+    assert list(checked.failures) == []
+    # Check hands back the inputs it was given, secrets still marked as secrets.
+    assert {"conninfo", "fingerprint_key", "value"} <= secret_keys(checked.inputs)
     created = stub.Create(provider_pb2.CreateRequest(urn=reg.urn, properties=reg.inputs), timeout=TIMEOUT)
     row = _vault_row(pg, created.id)
     assert row is not None and row[2] == CANARY
@@ -399,3 +425,91 @@ def test_cron_check_failure_over_the_wire(provider_server: Engine, db_conninfo: 
     checked = provider_server.check(reg)
     assert [f.property for f in checked.failures] == ["schedule"]
     assert str(conninfo_to_dict(db_conninfo)["password"]) not in str(list(checked.failures))
+
+
+# --- Supabase project and Edge Function secrets, through the local Management API ---------------------
+
+
+def test_project_and_edge_secret_over_grpc(provider_server: Engine) -> None:
+    import hashlib
+
+    from mgmt_api_server import running_server
+
+    engine, stub = provider_server, provider_server.stub
+    db_pass = "canary-dbpass-" + secrets.token_hex(8)
+    fp_key = "canary-fpkey-" + secrets.token_hex(8)
+    value = "canary-edge-" + secrets.token_hex(8)
+    never = (MGMT_TOKEN, db_pass, fp_key, value)
+    with running_server(polls_until_healthy=0) as api:
+        api.require_token(MGMT_TOKEN)
+
+        def project_program() -> None:
+            SupabaseProject("project-acme", SupabaseProjectArgs(
+                api_url=api.url, access_token=pulumi.Output.secret(MGMT_TOKEN), name="acme-grpc",
+                organization_id="acme-org", region="eu-central-1", db_pass=pulumi.Output.secret(db_pass),
+                fingerprint_key=pulumi.Output.secret(fp_key), wait_timeout=60))
+
+        (project,) = declare(project_program)
+        assert {"access_token", "db_pass", "fingerprint_key"} <= secret_keys(project.inputs)
+        checked = engine.check(project)
+        assert list(checked.failures) == []
+        created = stub.Create(provider_pb2.CreateRequest(urn=project.urn, properties=strip_secrets(checked.inputs)),
+                              timeout=TIMEOUT)
+        ref = created.id
+        assert ref in api.projects and wire(created.properties)["status"] == "ACTIVE_HEALTHY"
+        assert api.projects[ref].db_pass_sha256 == hashlib.sha256(db_pass.encode()).hexdigest()
+        for secret in never:
+            assert secret not in _text(created)
+        read = stub.Read(provider_pb2.ReadRequest(id=ref, urn=project.urn, properties=created.properties),
+                         timeout=TIMEOUT)
+        assert read.id == ref and not any(secret in _text(read) for secret in never)
+        same = stub.Diff(provider_pb2.DiffRequest(id=ref, urn=project.urn, olds=created.properties,
+                                                  news=strip_secrets(checked.inputs)), timeout=TIMEOUT)
+        assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+
+        def edge_program(v: str) -> Callable[[], None]:
+            def program() -> None:
+                EdgeFunctionSecret("edge-stripe", EdgeFunctionSecretArgs(
+                    api_url=api.url, access_token=pulumi.Output.secret(MGMT_TOKEN), project_ref=ref,
+                    name="STRIPE_WEBHOOK_SECRET", value=pulumi.Output.secret(v),
+                    runtime_only_reason="read by the stripe-webhook function at request time",
+                    fingerprint_key=pulumi.Output.secret(fp_key)))
+            return program
+
+        (edge,) = declare(edge_program(value))
+        assert {"access_token", "value", "fingerprint_key"} <= secret_keys(edge.inputs)
+        assert "digest" in edge.additional_secret_outputs  # an unsalted SHA-256 of the value
+        edge_inputs = engine.check(edge).inputs
+        stored_secret = engine.stored_secret(edge, edge_inputs)
+        made = stub.Create(provider_pb2.CreateRequest(urn=edge.urn, properties=strip_secrets(edge_inputs)),
+                           timeout=TIMEOUT)
+        assert api.secrets[ref]["STRIPE_WEBHOOK_SECRET"]
+        for secret in never:
+            assert secret not in _text(made)
+        _assert_only_in(made.properties, hashlib.sha256(value.encode()).hexdigest(), stored_secret, "Create")
+
+        rotated = value + "-rotated"
+        (edge2,) = declare(edge_program(rotated))
+        inputs2 = engine.check(edge2, olds=edge_inputs).inputs
+        diff = stub.Diff(provider_pb2.DiffRequest(id=made.id, urn=edge.urn, olds=made.properties,
+                                                  news=strip_secrets(inputs2)), timeout=TIMEOUT)
+        assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+        updated = stub.Update(provider_pb2.UpdateRequest(id=made.id, urn=edge.urn, olds=made.properties,
+                                                         news=strip_secrets(inputs2)), timeout=TIMEOUT)
+        assert rotated not in _text(updated)
+        _assert_only_in(updated.properties, hashlib.sha256(rotated.encode()).hexdigest(), stored_secret,
+                        "Update")
+        stub.Delete(provider_pb2.DeleteRequest(id=made.id, urn=edge.urn, properties=updated.properties),
+                    timeout=TIMEOUT)
+        assert "STRIPE_WEBHOOK_SECRET" not in api.secrets.get(ref, {})
+
+        # A token the API refuses: the error names the failure, never the token.
+        api.require_token("sbp_someone_else_" + secrets.token_hex(8))
+        with pytest.raises(grpc.RpcError) as info:
+            stub.Read(provider_pb2.ReadRequest(id=ref, urn=project.urn, properties=created.properties),
+                      timeout=TIMEOUT)
+        assert not any(secret in (info.value.details() or "") for secret in never)
+        api.require_token(MGMT_TOKEN)
+        stub.Delete(provider_pb2.DeleteRequest(id=ref, urn=project.urn, properties=created.properties),
+                    timeout=TIMEOUT)
+        assert ref not in api.projects or api.projects[ref].status != "ACTIVE_HEALTHY"
