@@ -11,7 +11,11 @@ Doctrine §4/§5: Odoo is never a scheduler nor a secret vault. An addon is a di
 - `ir.config_parameter` records / `set_param` calls / settings fields with `config_parameter=`
   whose key looks secret → ODOO_PARAMETER (fingerprint of the value, never the value);
 - model fields named like a secret (`api_key = fields.Char()`) → ODOO_SECRET_FIELD;
-- every text file of the addon through the detectors → SECRET_LITERAL (context "odoo-addon").
+- every text file of the addon through the detectors → SECRET_LITERAL (context "odoo-addon");
+- Odoo as a job runner (§5): manifest `depends` on queue_job and kin, or an addon that is one of them
+  → ODOO_MODULE (job_runner true); `.with_delay(`/`.delayable(` calls, `queue.job` model use and
+  `queue.job.function` records, crons run as queue jobs (queue_job_cron's `run_as_queue_job`) →
+  ODOO_JOB. Test code is skipped for jobs: what a test enqueues never runs in production.
 
 Cron code is kept only after `scrub` replaced any secret literal in it by its redacted shape.
 """
@@ -30,6 +34,7 @@ from xml.parsers import expat
 
 from ssot.fingerprint import fingerprint
 from ssot.inventory import Asset, Kind, Location, Phase, Store
+from ssot.paths import is_test_path
 from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_asset
 
 MANIFESTS = ("__manifest__.py", "__openerp__.py")
@@ -39,8 +44,24 @@ SECRET_KEY = re.compile(
 # Field types that can hold a secret string; a Boolean named `use_token` or a Datetime named
 # `token_expiry` cannot.
 _TEXT_FIELDS = frozenset({"Char", "Text", "Binary", "Html"})
+# OCA's queue (github.com/OCA/queue) and the modules built to run work through it: installing any of
+# them makes Odoo a job runner. Modules that merely *use* jobs are found by their `depends` on these.
+JOB_RUNNER_MODULES = frozenset({
+    "queue_job", "queue_job_cron", "queue_job_cron_jobrunner", "queue_job_batch", "queue_job_subscribe",
+    "queue_job_profiler", "queue_job_web_notify", "base_import_async", "connector",
+})
+_QUEUE_JOB_MODELS = frozenset({"queue.job", "queue.job.function", "queue.job.channel", "queue.job.lock"})
+
+
+def is_job_runner_module(name: str) -> bool:
+    return name in JOB_RUNNER_MODULES or name.startswith("queue_job_")
+
+
 _CRON_WRITE_KEYS = frozenset({"interval_number", "interval_type", "nextcall", "numbercall", "cron_name",
                               "code", "active"})
+
+
+_MODULE_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,80}")
 
 
 class AddonError(ValueError):
@@ -53,6 +74,7 @@ class Addon:
     root: str  # relative dir
     manifest: str  # relative path of the manifest
     data: list[str] = field(default_factory=list)  # data files, relative to the addon root
+    depends: list[str] = field(default_factory=list)  # manifest `depends` (module technical names)
 
 
 # --- manifest -----------------------------------------------------------------------------------
@@ -97,6 +119,9 @@ def find_addons(files: Sequence[RepoFile]) -> tuple[list[Addon], list[str]]:
             if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
                 raise AddonError(f"{f.rel}: data: expected a list of file paths")
             addon.data = [*data, *(d for d in demo if isinstance(d, str))]
+            depends = manifest.get("depends", []) or []
+            if isinstance(depends, list | tuple):
+                addon.depends = [d for d in depends if isinstance(d, str) and _MODULE_NAME.fullmatch(d)]
         except AddonError as exc:
             problems.append(f"odoo-addons: {exc}")
         addons.append(addon)
@@ -222,6 +247,16 @@ def _param_asset(key: str, value: str | None, rel: str, line: int, via: str) -> 
                  fingerprint=fingerprint(value) if value and looks else None)
 
 
+def _job_asset(rel: str, line: int, via: str, addon: Addon | None, *, model: str | None = None,
+               method: str | None = None, defined_in: str = "python", cron: str | None = None) -> Asset:
+    props: dict[str, Any] = {"via": via, "model": model, "method": method, "defined_in": defined_in,
+                             "addon": addon.name if addon else None}
+    if cron:
+        props["cron"] = cron
+    return Asset(kind=Kind.ODOO_JOB, store=Store.ODOO, name=f"{rel}:{line}", phase=Phase.STATIC,
+                 location=Location(path=rel, line=line), props=props)
+
+
 def _interval(number: Any, unit: Any) -> str | None:
     if number is None and unit is None:
         return None
@@ -294,10 +329,23 @@ def xml_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) ->
                 if key == "model_id" and "ref" in fnode.attrs:
                     values[key] = fnode.attrs["ref"]
             name = _xmlid(addon, rec.attrs.get("id")) or f"{rel}:{rec.line}"
+            as_job = _bool(values.get("run_as_queue_job"), default=False)
             out.append(_cron_from_values(values, name=name, addon=addon, rel=rel, line=rec.line,
                                          defined_in="xml", loaded=loaded,
                                          extra={"noupdate": id(rec) in noupdate_nodes,
-                                                "label": values.get("name")}))
+                                                "label": values.get("name"), "run_as_queue_job": as_job}))
+            if as_job:
+                cron = out[-1]
+                out.append(_job_asset(rel, rec.line, "cron_to_job", addon, model=cron.props.get("model"),
+                                      method=_code_method(cron.props.get("code")), defined_in="xml",
+                                      cron=name))
+        elif model in _QUEUE_JOB_MODELS:
+            # queue.job.function records declare which methods run as jobs (model_id + method).
+            target = _model_from_ref(_field_value(fields.get("model_id")))
+            method = _field_value(fields.get("method"))
+            out.append(_job_asset(rel, rec.line, "queue.job", addon, model=target or model,
+                                  method=method if method and _METHOD.fullmatch(method) else None,
+                                  defined_in="xml"))
         elif model == "ir.config_parameter":
             pkey = _field_value(fields.get("key"))
             if pkey:
@@ -323,6 +371,15 @@ def xml_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) ->
                 value = args[1] if len(args) > 1 and isinstance(args[1], str) else None
                 out.append(_param_asset(args[0], value, rel, fn.line, "xml"))
     return out
+
+
+_METHOD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,80}")
+_CODE_CALL = re.compile(r"\bmodel\.([A-Za-z_][A-Za-z0-9_]{0,80})\(")
+
+
+def _code_method(code: Any) -> str | None:
+    m = _CODE_CALL.search(code) if isinstance(code, str) else None
+    return m.group(1) if m else None
 
 
 def _eval_args(fn: Node) -> list[Any]:
@@ -387,12 +444,18 @@ def _ref_id(node: ast.AST) -> str | None:
     return None
 
 
+_DELAY_CALLS = frozenset({"with_delay", "delayable"})
+_ODOO_MODEL = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
+
+
 class _PyVisitor(ast.NodeVisitor):
     def __init__(self, src: str, rel: str, addon: Addon | None) -> None:
         self.src, self.rel, self.addon = src, rel, addon
         self.out: list[Asset] = []
         self.func: list[str] = []
         self.model: list[str | None] = []
+        self.delays_seen: set[int] = set()
+        self.jobs_skipped = is_test_path(rel)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.func.append(node.name)
@@ -414,6 +477,8 @@ class _PyVisitor(ast.NodeVisitor):
                 if isinstance(val, str) and (target == "_name" or model is None):
                     model = val
         self.model.append(model)
+        if model in _QUEUE_JOB_MODELS:
+            self._job(node, "queue.job", model, None)
         if model:
             for stmt in node.body:
                 self._field(stmt, model)
@@ -453,8 +518,38 @@ class _PyVisitor(ast.NodeVisitor):
             props={"model": model, "field": fname, "field_type": call.func.attr,
                    "addon": self.addon.name if self.addon else None}))
 
+    def _job(self, node: ast.AST, via: str, model: str | None, method: str | None) -> None:
+        if self.jobs_skipped:
+            return
+        self.out.append(_job_asset(self.rel, getattr(node, "lineno", 1), via, self.addon, model=model,
+                                   method=method))
+
+    def _receiver_model(self, node: ast.AST) -> str | None:
+        """`env['x.y']...` names its model; `self`/`records` is the enclosing class's model."""
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) \
+                    and isinstance(sub.slice.value, str) and _ODOO_MODEL.fullmatch(sub.slice.value):
+                return sub.slice.value
+        return self.model[-1] if self.model else None
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.slice, ast.Constant) and node.slice.value in _QUEUE_JOB_MODELS:
+            self._job(node, "queue.job", str(node.slice.value), None)
+        self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> None:
         f = node.func
+        if isinstance(f, ast.Attribute):
+            # `x.with_delay(...).method(...)`: the job is `method`; the inner call is then handled.
+            inner = f.value
+            if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
+                    and inner.func.attr in _DELAY_CALLS and id(inner) not in self.delays_seen):
+                self.delays_seen.add(id(inner))
+                self._job(node, inner.func.attr, self._receiver_model(inner.func.value),
+                          f.attr if f.attr not in ("delay", "set") else None)
+            elif f.attr in _DELAY_CALLS and id(node) not in self.delays_seen:
+                self.delays_seen.add(id(node))
+                self._job(node, f.attr, self._receiver_model(f.value), None)
         if isinstance(f, ast.Attribute):
             if f.attr == "create" and _is_cron_model(f.value):
                 self._cron(node, "create", None)
@@ -486,8 +581,15 @@ class _PyVisitor(ast.NodeVisitor):
                  "register_hook": "_register_hook" in self.func}
         if method == "write" and "active" not in vals:
             vals["active"] = None
-        self.out.append(_cron_from_values(vals, name=name, addon=self.addon, rel=self.rel, line=node.lineno,
-                                          defined_in="python", loaded=None, extra=extra))
+        as_job = _bool(vals.get("run_as_queue_job"), default=False)
+        extra["run_as_queue_job"] = as_job
+        cron = _cron_from_values(vals, name=name, addon=self.addon, rel=self.rel, line=node.lineno,
+                                 defined_in="python", loaded=None, extra=extra)
+        self.out.append(cron)
+        if as_job and not self.jobs_skipped:
+            self.out.append(_job_asset(self.rel, node.lineno, "cron_to_job", self.addon,
+                                       model=cron.props.get("model"),
+                                       method=_code_method(cron.props.get("code")), cron=name))
 
 
 def python_assets(text: str, rel: str, addon: Addon | None) -> list[Asset]:
@@ -501,6 +603,32 @@ def python_assets(text: str, rel: str, addon: Addon | None) -> list[Asset]:
 
 
 # --- the scanner --------------------------------------------------------------------------------
+
+
+def job_runner_modules(addons: Sequence[Addon]) -> list[Asset]:
+    """One ODOO_MODULE per job-runner module the addons depend on or ship, located at the first
+    manifest that names it."""
+    found: dict[str, Asset] = {}
+    for addon in addons:
+        names = [d for d in addon.depends if is_job_runner_module(d)]
+        if is_job_runner_module(addon.name):
+            names.append(addon.name)
+        for name in names:
+            a = found.get(name)
+            if a is None:
+                a = found[name] = Asset(
+                    kind=Kind.ODOO_MODULE, store=Store.ODOO, name=name, phase=Phase.STATIC,
+                    location=Location(path=addon.manifest, line=1),
+                    props={"state": "depended", "job_runner": True, "depended_by": [],
+                           "shipped": False, "defined_in": "manifest"})
+            if name == addon.name:
+                a.props["shipped"] = True
+                if not a.props["depended_by"]:
+                    a.props["state"] = "shipped"
+            else:
+                a.props["depended_by"].append(addon.name)
+                a.props["state"] = "depended"
+    return list(found.values())
 
 
 def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: SecretNamer | None = None
@@ -536,6 +664,7 @@ def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: Secre
         for m in scan_text(text, f.rel):
             out.append(secret_asset(m, f.rel, "odoo-addon", Store.REPOSITORY,
                                     namer.name(Store.REPOSITORY, f.rel, m.secret_type)))
+    out.extend(job_runner_modules(addons))
     # A manifest that loads a cron data file we could not see (absent from the repository) still
     # declares a scheduled action.
     present = {f.rel for f in files}
