@@ -150,9 +150,11 @@ TRAP_VALUES: dict[str, Callable[[], str]] = {
     "bcrypt_hash": lambda: "$2b$12$" + _pick(random.Random("bcrypt"), B62 + "./", 53),
     "argon2_hash": lambda: "$argon2id$v=19$m=65536,t=3,p=4$" + _b64(random.Random("a2s").randbytes(16)) + "$"
     + _b64(random.Random("a2h").randbytes(32)),
-    "sha512_crypt": lambda: "$6$" + _pick(random.Random("s6"), B62, 16) + "$" + _pick(random.Random("h6"), B62 + "./", 86),
-    "sops_value": lambda: "ENC[AES256_GCM,data:" + _b64(random.Random("sd").randbytes(24)) + ",iv:"
-    + _b64(random.Random("si").randbytes(32)) + ",tag:" + _b64(random.Random("st").randbytes(16)) + ",type:str]",
+    "sha512_crypt": lambda: "$6$" + _pick(random.Random("s6"), B62, 16)
+    + "$" + _pick(random.Random("h6"), B62 + "./", 86),
+    "sops_value": lambda: "ENC[AES256_GCM,data:" + _b64(random.Random("sd").randbytes(24))
+    + ",iv:" + _b64(random.Random("si").randbytes(32))
+    + ",tag:" + _b64(random.Random("st").randbytes(16)) + ",type:str]",
     "vault_body": lambda: _pick(random.Random("vault"), HEX, 80),
 }
 
