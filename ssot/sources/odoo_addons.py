@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -239,12 +240,67 @@ def _cron_asset(*, name: str, addon: Addon | None, rel: str, line: int, defined_
                  location=Location(path=rel, line=line), props=props)
 
 
-def _param_asset(key: str, value: str | None, rel: str, line: int, via: str) -> Asset:
-    looks = bool(SECRET_KEY.search(key))
+# Settings named after what they govern, not what they hold: `password_security.expiration_days`,
+# `auth_password_policy.minlength`, `auth_signup.reset_password` (a switch), `x.token_lifetime`.
+_SETTING_WORD = re.compile(
+    r"(?:^|[_.\-])(?:days?|hours?|minutes?|seconds?|min|max|minimum|maximum|minlength|maxlength|length|"
+    r"count|history|lower|upper|numeric|special|expir\w*|policy|enabled?|required|allowed|lifetime|"
+    r"timeout|ttl|attempts|size|strength|delay|interval|mode|type|url|uri|endpoint|host|port|"
+    r"reset_password|uninvited|template|ids?)\Z", re.IGNORECASE)
+_SCALAR = re.compile(r"[+-]?\d+(?:\.\d+)?|true|false|none|null", re.IGNORECASE)
+# Python types and Odoo field types whose values are never a secret string.
+_NON_TEXT_KINDS = frozenset({"integer", "float", "boolean", "selection", "many2one", "date", "datetime",
+                             "monetary"})
+
+
+def _entropy(s: str) -> float:
+    counts = {c: s.count(c) for c in set(s)}
+    return -sum(n / len(s) * math.log2(n / len(s)) for n in counts.values())
+
+
+def param_looks_secret(key: str, value: str | None, value_kind: str | None = None) -> tuple[bool, str]:
+    """Whether an ir.config_parameter holds a secret, and what decided it ("type", "value", "key").
+
+    The value decides when it is known: its type (an integer is no secret, whatever the key says),
+    then its shape (a detector's format, or a secret-shaped value under a secret-naming key, or a
+    long high-entropy token). Only when nothing is known of the value does the key decide, and a key
+    naming a setting (`…_days`, `…minlength`, `…_enabled`) is not a secret's.
+    """
+    if value_kind in _NON_TEXT_KINDS:
+        return False, "type"
+    v = value.strip() if isinstance(value, str) else ""
+    if v:
+        if _SCALAR.fullmatch(v):
+            return False, "value"
+        from ssot.detectors import scan_value
+
+        if scan_value(v, key):
+            return True, "value"
+        looks = (len(v) >= 24 and not any(c.isspace() for c in v) and "/" not in v and _entropy(v) >= 4.2)
+        return looks, "value"
+    last = key.rsplit(".", 1)[-1]
+    return bool(SECRET_KEY.search(last)) and not _SETTING_WORD.search(last), "key"
+
+
+def _param_asset(key: str, value: str | None, rel: str, line: int, via: str,
+                 value_kind: str | None = None, extra: dict[str, Any] | None = None) -> Asset:
+    looks, judged_by = param_looks_secret(key, value, value_kind)
     return Asset(kind=Kind.ODOO_PARAMETER, store=Store.ODOO, name=key, phase=Phase.STATIC,
                  location=Location(path=rel, line=line),
-                 props={"looks_secret": looks, "defined_in": via, "has_value": bool(value)},
+                 props={"looks_secret": looks, "defined_in": via, "has_value": bool(value),
+                        "value_kind": value_kind or ("text" if value else "unknown"), "judged_by": judged_by,
+                        **(extra or {})},
                  fingerprint=fingerprint(value) if value and looks else None)
+
+
+def _value_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    return "text" if isinstance(value, str) else None
 
 
 def _job_asset(rel: str, line: int, via: str, addon: Addon | None, *, model: str | None = None,
@@ -369,7 +425,8 @@ def xml_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) ->
             args = _eval_args(fn)
             if args and isinstance(args[0], str):
                 value = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-                out.append(_param_asset(args[0], value, rel, fn.line, "xml"))
+                kind = _value_kind(args[1]) if len(args) > 1 else None
+                out.append(_param_asset(args[0], value, rel, fn.line, "xml", kind))
     return out
 
 
@@ -444,6 +501,24 @@ def _ref_id(node: ast.AST) -> str | None:
     return None
 
 
+# Secrets Odoo keeps for its own purposes: password hashes, per-record portal/signup tokens, its own
+# users' passwords and 2FA seeds. The doctrine forbids Odoo as the vault of *other systems'*
+# credentials (API keys, webhook secrets, SMTP and payment credentials); these are not that.
+_HASH_FIELD = re.compile(r"(?:^|_)(?:crypt|hash|hashed|digest|salt|fingerprint)(?:_|\Z)")
+_PER_RECORD_TOKENS = frozenset({"access_token", "signup_token", "reset_password_token", "session_token",
+                                "signup_type", "access_url", "share_token"})
+_ODOO_AUTH_MODELS = frozenset({"res.users", "res.users.apikeys", "res.users.identitycheck",
+                               "auth_totp.device", "res.users.deletion", "change.password.user",
+                               "change.password.own", "res.users.pass.history"})
+
+
+def odoo_internal_secret(model: str, field_name: str) -> bool:
+    if _HASH_FIELD.search(field_name) or field_name in _PER_RECORD_TOKENS:
+        return True
+    return model in _ODOO_AUTH_MODELS and field_name in {"password", "new_password", "totp_secret", "key"}
+
+
+_CASTS = {"int": "integer", "float": "float", "bool": "boolean"}
 _DELAY_CALLS = frozenset({"with_delay", "delayable"})
 _ODOO_MODEL = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
 
@@ -455,6 +530,8 @@ class _PyVisitor(ast.NodeVisitor):
         self.func: list[str] = []
         self.model: list[str | None] = []
         self.delays_seen: set[int] = set()
+        self.cast_params: dict[int, str] = {}
+        self.typed_params: dict[str, str] = {}  # parameter key -> the type its value is used as
         self.jobs_skipped = is_test_path(rel)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -498,11 +575,14 @@ class _PyVisitor(ast.NodeVisitor):
         param = kw.get("config_parameter")
         if isinstance(param, ast.Constant) and isinstance(param.value, str):
             if SECRET_KEY.search(param.value) or SECRET_KEY.search(fname):
-                self.out.append(Asset(
-                    kind=Kind.ODOO_PARAMETER, store=Store.ODOO, name=param.value, phase=Phase.STATIC,
-                    location=Location(path=self.rel, line=stmt.lineno),
-                    props={"looks_secret": True, "defined_in": "settings-field",
-                           "field": f"{model}.{fname}", "has_value": False}))
+                # The settings field's type is the parameter's: an Integer of days holds no secret.
+                kind = "text" if call.func.attr in _TEXT_FIELDS else call.func.attr.lower()
+                asset = _param_asset(param.value, None, self.rel, stmt.lineno, "settings-field", kind,
+                                     {"field": f"{model}.{fname}"})
+                if kind == "text" and not asset.props["looks_secret"] and SECRET_KEY.search(fname):
+                    # `smtp_password = fields.Char(config_parameter="acme.smtp")`: the field names it
+                    asset.props.update(looks_secret=True, judged_by="field")
+                self.out.append(asset)
             return
         if call.func.attr not in _TEXT_FIELDS or not SECRET_KEY.search(fname):
             return
@@ -516,7 +596,8 @@ class _PyVisitor(ast.NodeVisitor):
             kind=Kind.ODOO_SECRET_FIELD, store=Store.ODOO, name=f"{model}.{fname}", phase=Phase.STATIC,
             location=Location(path=self.rel, line=stmt.lineno),
             props={"model": model, "field": fname, "field_type": call.func.attr,
-                   "addon": self.addon.name if self.addon else None}))
+                   "addon": self.addon.name if self.addon else None,
+                   "purpose": "odoo-internal" if odoo_internal_secret(model, fname) else "credential"}))
 
     def _job(self, node: ast.AST, via: str, model: str | None, method: str | None) -> None:
         if self.jobs_skipped:
@@ -539,6 +620,9 @@ class _PyVisitor(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         f = node.func
+        if isinstance(f, ast.Name) and f.id in _CASTS and node.args and isinstance(node.args[0], ast.Call):
+            # `int(params.get_param("x.history", 0))`: how the value is used says what it is.
+            self.cast_params[id(node.args[0])] = _CASTS[f.id]
         if isinstance(f, ast.Attribute):
             # `x.with_delay(...).method(...)`: the job is `method`; the inner call is then handled.
             inner = f.value
@@ -561,8 +645,13 @@ class _PyVisitor(ast.NodeVisitor):
             elif f.attr == "set_param" and node.args and isinstance(node.args[0], ast.Constant) \
                     and isinstance(node.args[0].value, str):
                 val = node.args[1] if len(node.args) > 1 else None
-                value = val.value if isinstance(val, ast.Constant) and isinstance(val.value, str) else None
-                self.out.append(_param_asset(node.args[0].value, value, self.rel, node.lineno, "python"))
+                const = isinstance(val, ast.Constant)
+                value = val.value if const and isinstance(val.value, str) else None  # type: ignore[union-attr]
+                kind = _value_kind(val.value) if const else None  # type: ignore[union-attr]
+                self.out.append(_param_asset(node.args[0].value, value, self.rel, node.lineno, "python", kind))
+            elif f.attr == "get_param" and node.args and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str) and id(node) in self.cast_params:
+                self.typed_params[node.args[0].value] = self.cast_params[id(node)]
         self.generic_visit(node)
 
     def _dict_arg(self, node: ast.Call) -> dict[str, Any]:
@@ -592,14 +681,28 @@ class _PyVisitor(ast.NodeVisitor):
                                        method=_code_method(cron.props.get("code")), cron=name))
 
 
-def python_assets(text: str, rel: str, addon: Addon | None) -> list[Asset]:
+def python_scan(text: str, rel: str, addon: Addon | None) -> tuple[list[Asset], dict[str, str]]:
+    """Assets of one Python file, and the parameters whose value it uses as a number or a boolean."""
     try:
         tree = ast.parse(text, filename=rel)
     except SyntaxError as exc:
         raise AddonError(f"{rel}:{exc.lineno}: expected valid Python (syntax error)") from None
     v = _PyVisitor(text, rel, addon)
     v.visit(tree)
-    return v.out
+    return v.out, v.typed_params
+
+
+def python_assets(text: str, rel: str, addon: Addon | None) -> list[Asset]:
+    return python_scan(text, rel, addon)[0]
+
+
+def judge_by_usage(assets: Sequence[Asset], typed: dict[str, str]) -> None:
+    """A parameter whose value nothing states but whose code reads it as `int(...)` holds a number."""
+    for a in assets:
+        kind = typed.get(a.name)
+        if a.kind is Kind.ODOO_PARAMETER and kind and a.props.get("judged_by") == "key":
+            a.props.update(looks_secret=False, value_kind=kind, judged_by="usage")
+            a.fingerprint = None
 
 
 # --- the scanner --------------------------------------------------------------------------------
@@ -640,6 +743,7 @@ def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: Secre
     out: list[Asset] = []
     problems: list[str] = []
     xml_crons: dict[str, int] = {}
+    typed: dict[str, str] = {}
     for f in files:
         addon = addon_of(f.rel, addons)
         if addon is None:
@@ -658,12 +762,15 @@ def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: Secre
             elif suffix == ".csv":
                 out.extend(csv_assets(text, f.rel, addon, loaded))
             elif suffix == ".py" and PurePosixPath(f.rel).name not in MANIFESTS:
-                out.extend(python_assets(text, f.rel, addon))
+                found, used_as = python_scan(text, f.rel, addon)
+                out.extend(found)
+                typed.update(used_as)
         except AddonError as exc:
             problems.append(f"odoo-addons: {exc}")
         for m in scan_text(text, f.rel):
             out.append(secret_asset(m, f.rel, "odoo-addon", Store.REPOSITORY,
                                     namer.name(Store.REPOSITORY, f.rel, m.secret_type)))
+    judge_by_usage(out, typed)
     out.extend(job_runner_modules(addons))
     # A manifest that loads a cron data file we could not see (absent from the repository) still
     # declares a scheduled action.
