@@ -153,6 +153,26 @@ def fault_proxy() -> Iterator[type[FaultProxy]]:
         p.close()
 
 
+LIVE_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "estate" / "live"
+
+
+def example_module(name: str) -> Any:
+    """A module of the example estate's live side (the stand-ins), imported from its file: the example
+    does not depend on tests/, and tests use the very code the example runs."""
+    import importlib.util
+    import sys
+
+    full = f"ssot_estate_live_{name}"
+    if full in sys.modules:
+        return sys.modules[full]
+    spec = importlib.util.spec_from_file_location(full, LIVE_EXAMPLE / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def make_platform(tmp_path: Path, **sections: Any) -> Platform:
     doc: dict[str, Any] = {"config": {"ssot:platform": {
         "name": "acme",
