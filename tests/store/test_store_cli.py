@@ -128,3 +128,15 @@ def test_preview_store_grants_the_stacks_agent_role(store_dsn: str) -> None:
         assert privs == (True, False, False)
         conn.execute("REVOKE ALL ON ALL TABLES IN SCHEMA audit FROM ssot_agent")
         conn.execute("REVOKE ALL ON SCHEMA audit FROM ssot_agent")
+
+
+def test_html_report_draws_the_stored_trend(tmp_path: Path, store_dsn: str) -> None:
+    root = repo(tmp_path, "x")
+    for _ in range(2):
+        done = ssot("scan", str(root), "--no-checkov", "--store", "--format", "json", "--also",
+                    f"html={tmp_path / 'report.html'}", dsn=store_dsn)
+        assert done.returncode == 1, done.stderr
+    page = (tmp_path / "report.html").read_text()
+    assert 'id="trend"' in page and "Trend over the last 2 stored runs" in page
+    done = ssot("scan", str(root), "--no-checkov", "--format", "html", dsn=None)
+    assert done.returncode == 1 and done.stdout.startswith("<!DOCTYPE html>") and 'id="trend"' not in done.stdout
