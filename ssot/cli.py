@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -27,6 +27,7 @@ from ssot.outguard import withhold
 from ssot.shape import describe
 
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
 
 _ARG_VALUE = (
     (re.compile(r"(invalid choice: )(.+?)( \(choose from .*)\Z", re.DOTALL), 2),
@@ -77,6 +78,9 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", type=Path, help="only findings not in this baseline count")
     p.add_argument("--write-baseline", type=Path, help="record the current findings as the baseline and exit 0")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--store", action="store_true",
+                   help="record the run and its findings in the audit schema of the database named by the "
+                        "environment variable SSOT_STORE_DSN")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -170,6 +174,19 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
                     fail_on=args.fail_on, incomplete=list(result.inventory.incomplete), rules=all_rules(),
                     default_artifact=result.default_artifact, warnings=warnings, root=str(root),
                     information_uri=information_uri_from_env(dict(os.environ)))
+    store_error = None
+    if getattr(args, "store", False):
+        from ssot.store.run import declared_agent_roles, sources_for, store_report
+
+        try:
+            report.history = store_report(
+                report, command=command, root=root, started_at=args.started_at, stack=getattr(args, "stack", None),
+                sources_read=sources_for(command, args, result),
+                declared_agent_roles=declared_agent_roles(root, getattr(args, "stack", None))).history
+        except SsotError as exc:
+            if exc.exit_code != 3:
+                raise
+            store_error = exc
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     _write(render(report, args.format, color=color and args.format == "text"), args.output)
@@ -177,6 +194,10 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
         _write(render(report, fmt), target)
     for w in warnings:
         print(withhold(f"warning: {w}"), file=sys.stderr)
+    if store_error is not None:
+        # The report was written, but not where agents read it: not knowing is not passing.
+        print(withhold(f"ssot {command}: incomplete: {store_error}"), file=sys.stderr)
+        return EXIT_INCOMPLETE
     return report.exit_code
 
 
@@ -200,6 +221,7 @@ COMMANDS = {"db": _cmd_db, "show": _cmd_show, "preview": _cmd_preview, "scan": _
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.started_at = datetime.now(UTC)
     try:
         return COMMANDS[args.command](args)
     except SsotError as exc:
@@ -219,11 +241,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         if os.environ.get("SSOT_DEBUG") == "1":
             raise
-        # An unexpected error's text may quote data it was handling (a connection string, a
-        # value): only its type is shown unless the user asks for the traceback.
-        print(f"ssot {args.command}: internal error ({type(exc).__name__}); rerun with SSOT_DEBUG=1 for the "
-              "traceback", file=sys.stderr)
-        return 70
+        # Only genuine bugs reach here: every input path raises an SsotError (2: bad usage or config;
+        # 3: a source not read) naming the file. The run did not finish, so its result is unknown:
+        # 3, "incomplete", which can never be mistaken for a pass and stays within the documented
+        # exit codes (0-3). An unexpected error's text may quote data it was handling (a connection
+        # string, a value): only its type is shown unless the user asks for the traceback.
+        print(f"ssot {args.command}: internal error ({type(exc).__name__}): the run is incomplete; rerun with "
+              "SSOT_DEBUG=1 for the traceback", file=sys.stderr)
+        return EXIT_INCOMPLETE
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ ACCESS_TOKEN_ENV = "SUPABASE_ACCESS_TOKEN"
 # operationId -> (method, path template), exactly as in Supabase's OpenAPI document.
 OPERATIONS: dict[str, tuple[str, str]] = {
     "v1-create-a-project": ("POST", "/v1/projects"),
+    "v1-list-all-projects": ("GET", "/v1/projects"),
     "v1-get-project": ("GET", "/v1/projects/{ref}"),
     "v1-update-a-project": ("PATCH", "/v1/projects/{ref}"),
     "v1-delete-a-project": ("DELETE", "/v1/projects/{ref}"),
@@ -253,6 +254,14 @@ class ManagementApi:
             return None
         project = _project(resp.json())
         return None if project.status == "REMOVED" else project
+
+    def list_projects(self) -> list[Project]:
+        """Every project the token can see (to find a project's ref by its name and organization)."""
+        resp = self._call("v1-list-all-projects", expect=(200,))
+        data = resp.json()
+        if not isinstance(data, list):
+            raise self._bad_shape("v1-list-all-projects", "a JSON array")
+        return [_project(d) for d in data if isinstance(d, dict)]
 
     def update_project_name(self, ref: str, name: str) -> None:
         self._call("v1-update-a-project", ref=ref, body={"name": name}, expect=(200,))

@@ -41,7 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ssot.errors import ConfigError, ConfigIssue, did_you_mean
+from ssot.errors import ConfigError, ConfigIssue, SsotError, did_you_mean
 from ssot.findings import Finding
 from ssot.shape import describe
 from ssot.yamlpos import KeyPath, load_yaml
@@ -332,23 +332,41 @@ def write_baseline(findings: Iterable[Finding], path: str | Path) -> int:
     doc = {"format": BASELINE_FORMAT, "version": BASELINE_VERSION,
            "findings": [entries[k] for k in sorted(entries)]}
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise SsotError(f"{target}: cannot write the baseline ({exc.strerror or type(exc).__name__}); "
+                        "expected a writable file path") from None
     return len(entries)
 
 
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
+
+
 def load_baseline(path: str | Path) -> set[str]:
+    from ssot.safefile import NotRead, read_bytes
+
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError.single(file, "", "an existing baseline file (not found; write one first)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError.single(file, "", f"a readable UTF-8 baseline file ({type(exc).__name__})") from None
+        data = read_bytes(path, limit=MAX_BASELINE_BYTES, rel=file)
+    except NotRead as exc:
+        if not Path(path).exists():
+            raise ConfigError.single(file, "", "an existing baseline file (not found; write one first)") from None
+        raise ConfigError.single(file, "", f"a readable baseline file ({exc.reason})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError.single(file, "", "a UTF-8 baseline file") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError.single(file, "", f"valid JSON ({exc.msg})", exc.lineno) from None
+    except RecursionError:
+        raise ConfigError.single(file, "", "JSON nested as a baseline is (too deep)") from None
+    except ValueError:
+        # e.g. an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise ConfigError.single(file, "", "valid JSON as written by ssot (a number too long to read)") from None
     if not isinstance(doc, dict) or doc.get("format") != BASELINE_FORMAT:
         raise ConfigError.single(file, "format", f"a baseline written by ssot (format: {BASELINE_FORMAT!r})")
     if doc.get("version") != BASELINE_VERSION:

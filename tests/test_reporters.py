@@ -148,7 +148,7 @@ def test_report_rejects_an_unknown_command() -> None:
 
 
 def test_format_registry_and_unknown_format() -> None:
-    assert set(FORMATS) == {"text", "json", "sarif", "markdown"}
+    assert set(FORMATS) == {"text", "json", "sarif", "markdown", "html"}
     report = scenarios()["file"]
     for name, fn in FORMATS.items():
         assert render(report, name) == fn(report)

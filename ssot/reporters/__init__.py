@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ssot.errors import SsotError, did_you_mean
-from ssot.reporters import json_report, markdown, sarif, text
+from ssot.reporters import html, json_report, markdown, sarif, text
 from ssot.reporters._report import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE, Report
 from ssot.shape import describe
 
@@ -19,6 +19,7 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "json": json_report.render,
     "sarif": sarif.render,
     "markdown": markdown.render,
+    "html": html.render,
 }
 
 

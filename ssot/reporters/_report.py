@@ -66,6 +66,8 @@ class Report:
     information_uri: str | None = None
     # Markdown links: prefix for file links, e.g. "https://github.com/o/r/blob/<sha>/".
     link_base: str | None = None
+    # The store's recent runs of the same scope (oldest first), when the run was stored: trend charts.
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.command not in COMMANDS:
