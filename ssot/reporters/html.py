@@ -110,7 +110,7 @@ CSP = ("default-src 'none'; style-src 'unsafe-inline'; "
 
 
 def _e(value: object) -> str:
-    # Control, bidi and invisible characters are shown as escapes (`\u202e`), not dropped or obeyed.
+    # multi_line shows bidi, zero-width and control characters as escapes, as every format does.
     return html.escape(multi_line(str(value)), quote=True)
 
 
