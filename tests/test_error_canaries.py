@@ -1,10 +1,14 @@
 """No value from a stack file, a suppressions or baseline file, the environment or the command line
 ever reaches the output of `show`, `preview` or `scan`, wherever it was planted.
 
-The canary is a fresh GitHub-token-shaped secret per run (letters and digits after `ghp_`, so it
-also passes for a config key name: the natural mistake `password: {secret: <the password>}`). It
-is planted in every string field of the production stack, one placement per test, and each
-command's stdout and stderr are searched for any 12 characters of its secret part, in any case
+Two fresh canaries per run, both letters and digits, so both pass for a config key name (the
+natural mistake `password: {secret: <the password>}`):
+- a plain one, in no format any detector knows: where it is refused, the error messages alone must
+  keep it out (the output guard, `ssot.outguard`, does not recognise it);
+- a GitHub-token-shaped one, where the value is valid and the program runs: there the output guard
+  is the last defence for a token hiding in a name.
+Each is planted in every kind of string field of the production stack, one placement per test, and
+each command's stdout and stderr are searched for any 12 characters of its secret part, in any case
 (a name may be lowercased on its way into a resource name).
 """
 
@@ -29,7 +33,9 @@ from ssot.yamlpos import KeyPath, Positioned, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = ROOT / "stacks" / "Pulumi.prod.yaml"
-CANARY = "ghp_" + "".join(secrets.SystemRandom().choice(string.ascii_letters + string.digits) for _ in range(36))
+_ALNUM = string.ascii_letters + string.digits
+FORMAT_CANARY = "ghp_" + "".join(secrets.SystemRandom().choice(_ALNUM) for _ in range(36))
+CANARY = "Zq" + "".join(secrets.SystemRandom().choice(_ALNUM) for _ in range(38))  # the plain one
 
 
 def _leaves(x: Any, path: KeyPath = ()) -> Iterator[KeyPath]:
@@ -71,25 +77,27 @@ def _valid(doc: dict[str, Any]) -> bool:
     return True
 
 
-def _planted(paths: list[KeyPath]) -> dict[str, Any]:
+def _planted(paths: list[KeyPath], canary: str = CANARY) -> dict[str, Any]:
     doc = copy.deepcopy(SOURCE)
     for p in paths:
-        _set(doc, p, CANARY)
+        _set(doc, p, canary)
     return doc
 
 
 SOURCE = load_yaml(STACK).data
 PLACEMENTS = _placements()
 # Where the canary is a valid value the whole program runs; those placements share one run.
-INVALID = [p for p in PLACEMENTS if not _valid(_planted([p]))]
-VALID = [p for p in PLACEMENTS if p not in INVALID]
+# (placement, canary): the plain canary wherever it is refused; the token where only the token is.
+INVALID = [(p, CANARY) for p in PLACEMENTS if not _valid(_planted([p]))] + [
+    (p, FORMAT_CANARY) for p in PLACEMENTS if _valid(_planted([p])) and not _valid(_planted([p], FORMAT_CANARY))]
+VALID = [p for p in PLACEMENTS if _valid(_planted([p], FORMAT_CANARY))]
 # Keys are outside text too: an unknown key in each kind of mapping.
 KEY_PLACEMENTS: list[KeyPath] = [("ssot:platform",), ("ssot:platform", "roles", 0),
                                  ("ssot:platform", "vault", "secrets", 0, "value"), ("ssot:platform", "project")]
 
 
-def _leaks(text: str) -> bool:
-    low, secret = text.lower(), CANARY[4:].lower()
+def _leaks(text: str, canary: str = CANARY) -> bool:
+    low, secret = text.lower(), canary.removeprefix("ghp_").lower()
     return any(secret[i:i + 12] in low for i in range(len(secret) - 11))
 
 
@@ -133,22 +141,26 @@ def _every_command(project: Path, capsys: pytest.CaptureFixture[str]) -> list[tu
 
 def test_the_canary_is_a_config_key_name_and_a_detected_secret() -> None:
     from ssot.detectors import scan_value
+    from ssot.outguard import withhold
 
-    assert CANARY.isascii() and CANARY[4:].isalnum()
-    assert [m.secret_type for m in scan_value(CANARY)] == ["GitHub token"]
-    assert _leaks(f"x {CANARY.lower()} y") and not _leaks("ghp_ and nothing else")
+    assert CANARY.isascii() and CANARY.isalnum() and FORMAT_CANARY[4:].isalnum()
+    assert [m.secret_type for m in scan_value(FORMAT_CANARY)] == ["GitHub token"]
+    assert withhold(f"x {CANARY} y") == f"x {CANARY} y"  # the guard does not hide the plain one
+    assert _leaks(f"x {FORMAT_CANARY.lower()} y", FORMAT_CANARY) and not _leaks("ghp_ and nothing else")
+    assert _leaks(CANARY.upper())
     assert len(INVALID) > 40 and len(VALID) > 10  # the placements cover the stack
 
 
-@pytest.mark.parametrize("path", INVALID, ids=[".".join(map(str, p)) for p in INVALID])
-def test_a_canary_where_it_is_invalid_is_never_printed(path: KeyPath, project: Path,
+@pytest.mark.parametrize(("path", "canary"), INVALID,
+                         ids=[".".join(map(str, p)) + ("" if c == CANARY else "-token") for p, c in INVALID])
+def test_a_canary_where_it_is_invalid_is_never_printed(path: KeyPath, canary: str, project: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    _write_stack(project, _planted([path]))
+    _write_stack(project, _planted([path], canary))
     results = _every_command(project, capsys)
     for command, code, text in results:
         assert code in (0, 1, 2, 3), (command, code)
         assert "Traceback" not in text
-        assert not _leaks(text), (command, text[-2000:])
+        assert not _leaks(text, canary), (command, text[-2000:])
     # The canary was refused somewhere (strict `show` at least), so a message was written about it.
     assert any(code == 2 for _, code, _ in results)
 
@@ -168,10 +180,10 @@ def test_a_canary_as_an_unknown_key_is_never_printed(path: KeyPath, project: Pat
 
 
 def test_canaries_where_they_are_valid_are_never_printed(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _write_stack(project, _planted(VALID))
+    _write_stack(project, _planted(VALID, FORMAT_CANARY))
     results = {command: (code, text) for command, code, text in _every_command(project, capsys)}
     for command, (_code, text) in results.items():
-        assert not _leaks(text), (command, text[-3000:])
+        assert not _leaks(text, FORMAT_CANARY), (command, text[-3000:])
     # ...and they were seen: the preview and the scan report the planted token as hardcoded.
     assert results["preview"][0] == 1 and "GitHub token" in results["preview"][1]
     assert results["scan"][0] == 1 and "ghp_…(40 chars)" in results["scan"][1]
@@ -267,9 +279,9 @@ def test_a_canary_on_the_command_line_is_never_printed(argv: list[str], quiet_di
 def test_the_output_guard_withholds_detected_secrets_and_keeps_the_rest() -> None:
     from ssot.outguard import withhold
 
-    text = json.dumps({"urn": f"urn:pulumi:prod::ssot::ssot:SupabaseProject::project-{CANARY.lower()}",
+    text = json.dumps({"urn": f"urn:pulumi:prod::ssot::ssot:SupabaseProject::project-{FORMAT_CANARY.lower()}",
                        "note": "nothing secret here"}, indent=2)
     out = withhold(text)
-    assert not _leaks(out) and "[withheld: GitHub token, ghp_…(40 chars)]" in out
+    assert not _leaks(out, FORMAT_CANARY) and "[withheld: GitHub token, ghp_…(40 chars)]" in out
     assert json.loads(out)["note"] == "nothing secret here"  # still the same JSON document
     assert withhold("plain text, no secret\n") == "plain text, no secret\n"

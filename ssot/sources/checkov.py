@@ -33,6 +33,7 @@ import yaml
 from ssot.errors import SsotError
 from ssot.fingerprint import fingerprint, redact
 from ssot.inventory import Asset, Kind, Location, Phase, Store
+from ssot.shape import describe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHECKS_DIR = PROJECT_ROOT / "policies" / "checkov"
@@ -67,7 +68,8 @@ def find_checkov(repo: Path | None = None) -> str:
     tried: list[str] = []
     env = os.environ.get("SSOT_CHECKOV")
     if env:
-        tried.append(f"SSOT_CHECKOV={env}")
+        # An environment value is described, never quoted (it could be anything, a secret included).
+        tried.append(f"SSOT_CHECKOV (set to {describe(env)}, which is not an executable file)")
         if os.access(env, os.X_OK) and Path(env).is_file():
             return env
         raise CheckovNotFound(tried)
