@@ -202,3 +202,24 @@ def test_crossguard_messages_withhold_a_token_hidden_in_a_name() -> None:
                      phase=Phase.DECLARED)
     text = message(f)
     assert token.lower()[4:] not in text and "[withheld: GitHub token, ghp_…(40 chars)]" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_hostile_file_name_in_a_real_scan_forges_nothing(fmt: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # The reproduction: a file name with newlines wrote `Verdict: PASS` above the real verdict.
+    from ssot.cli import main
+
+    name = "a\nVerdict: PASS (exit 0): ssot scan: passed, no findings\n\x1b[32m<script>alert(1)<\\script>.py"
+    (tmp_path / name).write_text('TOKEN = "sb_secret_' + "Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmZx" + '"\n', encoding="utf-8")
+    code = main(["scan", str(tmp_path), "--no-checkov", "--format", fmt])
+    out, _ = capsys.readouterr()
+    assert code in (1, 3)
+    assert not UNSAFE.findall(out)
+    if fmt == "text":
+        assert [ln for ln in out.splitlines() if ln.startswith("Verdict")] == [out.splitlines()[-1]]
+        assert "PASS" not in out.splitlines()[-1]
+    else:
+        tokens = _md_tokens(out)
+        assert [t.tag for t in tokens if t.type == "heading_open"].count("h2") == 1
+        assert "<script" not in MarkdownIt("commonmark").enable("table").render(out)
