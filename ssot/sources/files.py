@@ -21,11 +21,15 @@ from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_asset
 
 _STACK_FILE = re.compile(r"(^|/)Pulumi\.[^/]+\.ya?ml$")
-_JUSTIFIED = re.compile(r"ssot:\s*justified\b.*?\breason=(\"[^\"]+\"|'[^']+'|\S+)")
+_JUSTIFIED = re.compile(r"ssot:\s*justified\b")
+_REASON_KEY = re.compile(r"\breason=")
+_REASON_VALUE = re.compile(r"(\"[^\"]+\"|'[^']+'|\S+)")
 _CRON_FIELD = r"[\d*/,\-A-Za-z?LW#]+"
-_CRON_LINE = re.compile(rf"^\s*((?:{_CRON_FIELD}\s+){{4}}{_CRON_FIELD})\s+(.+?)\s*$")
+# The command is matched greedily and stripped after: a lazy `(.+?)\s*$` retried the end of the
+# line at every character, quadratic in a line of spaces.
+_CRON_LINE = re.compile(rf"^\s*((?:{_CRON_FIELD}\s+){{4}}{_CRON_FIELD})\s+(\S.*)")
 _CRON_MACRO = re.compile(
-    r"^\s*(@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly))\s+(.+?)\s*$")
+    r"^\s*(@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly))\s+(\S.*)")
 _ENV_ASSIGN = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*=")
 
 
@@ -40,8 +44,23 @@ def is_crontab(rel: str) -> bool:
 
 
 def justification(text: str) -> str | None:
-    m = _JUSTIFIED.search(text)
-    return m.group(1).strip("\"'") if m else None
+    """The reason of the first `ssot: justified ... reason=...` comment (the reason on its line).
+
+    Only the first marker of a line is tried: a later one on the same line cannot have a reason
+    the first lacks, and trying each (a lazy `.*?` per marker) was quadratic in a long line.
+    """
+    pos = 0
+    while m := _JUSTIFIED.search(text, pos):
+        eol = text.find("\n", m.end())
+        eol = len(text) if eol == -1 else eol
+        key = _REASON_KEY.search(text, m.end(), eol)
+        while key:
+            value = _REASON_VALUE.match(text, key.end())
+            if value:
+                return value.group(1).strip("\"'")
+            key = _REASON_KEY.search(text, key.end(), eol)
+        pos = eol
+    return None
 
 
 def crontab_schedules(text: str, rel: str) -> list[Asset]:
@@ -60,7 +79,7 @@ def crontab_schedules(text: str, rel: str) -> list[Asset]:
         m = _CRON_MACRO.match(line) or _CRON_LINE.match(line)
         if not m:
             continue
-        schedule, rest = m.group(1), m.group(2)
+        schedule, rest = m.group(1), m.group(2).rstrip()
         user = None
         if has_user:
             user, _, rest = rest.partition(" ")
