@@ -373,25 +373,41 @@ def _eval_args(fn: Node) -> list[Any]:
 # --- CSV ----------------------------------------------------------------------------------------
 
 
+_CRON_CSV = ("ir_cron.csv", "ir.cron.csv")
+_PARAM_CSV = ("ir_config_parameter.csv", "ir.config_parameter.csv")
+
+
 def csv_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) -> list[Asset]:
     base = PurePosixPath(rel).name.lower()
     out: list[Asset] = []
+    if base not in _CRON_CSV + _PARAM_CSV:
+        return out
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
-    except (StopIteration, csv.Error):
+    except StopIteration:
         return out
+    except csv.Error:
+        raise AddonError(f"{rel}:{reader.line_num}: expected well-formed CSV") from None
     cols = [h.strip() for h in header]
-    for row in reader:
+    # A malformed row must not end the scan nor silently drop the rows after it.
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise AddonError(f"{rel}:{reader.line_num}: expected well-formed CSV") from None
         values = {c: (row[i] if i < len(row) else None) for i, c in enumerate(cols)}
         line = reader.line_num
-        if base in ("ir_cron.csv", "ir.cron.csv"):
+        if base in _CRON_CSV:
             model_ref = values.get("model_id:id") or values.get("model_id/id") or values.get("model_id")
             vals: dict[str, Any] = {**values, "model_id": model_ref}
             out.append(_cron_from_values(vals, name=_xmlid(addon, values.get("id")) or f"{rel}:{line}",
                                          addon=addon, rel=rel, line=line, defined_in="csv", loaded=loaded,
                                          extra={"label": values.get("name")}))
-        elif base in ("ir_config_parameter.csv", "ir.config_parameter.csv") and values.get("key"):
+        elif base in _PARAM_CSV and values.get("key"):
             out.append(_param_asset(str(values["key"]), values.get("value"), rel, line, "csv"))
     return out
 
