@@ -7,7 +7,8 @@ bound (SIGALRM) and a memory bound (tracemalloc's peak), and no secret planted i
 appears in an error message. Inputs are drawn from each format's own vocabulary (YAML anchors and
 aliases, SQL quoting, XML, Python), so that the structures that used to hang or crash are reached.
 
-Deterministic by default (`derandomize=True`, profile "ci", ~10-20 s in all); longer local runs:
+Deterministic by default (`derandomize=True`, profile "ci" registered in tests/conftest.py, a few
+seconds in all); longer local runs:
 `pytest tests/test_fuzz.py --hypothesis-profile=long` (or SSOT_HYPOTHESIS_PROFILE=long). A failure
 found this way becomes an explicit `@example` below, so it stays a regression case.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ssot.errors import ConfigError
@@ -33,12 +34,6 @@ from ssot.sources.odoo_addons import AddonError, csv_assets, parse_manifest, pyt
 from ssot.sources.workflows import WorkflowError, workflow_schedules
 from ssot.suppressions import load_baseline, load_suppressions
 from ssot.yamlpos import load_yaml
-
-settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("long", max_examples=3000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.load_profile(__import__("os").environ.get("SSOT_HYPOTHESIS_PROFILE", "ci"))
 
 TIME_BOUND_S = 5.0
 MEMORY_BOUND_MB = 64
