@@ -31,6 +31,7 @@ import psycopg
 from psycopg import conninfo as pg_conninfo
 
 from ssot.errors import SsotError
+from ssot.shape import describe
 
 DEFAULT_PORT = 54329
 PORT_ENV = "SSOT_LOCAL_DB_PORT"
@@ -122,7 +123,7 @@ def resolve_port(port: int | None = None) -> int:
         try:
             port = int(raw)
         except ValueError:
-            raise LocalDbError(f"{PORT_ENV}: expected a TCP port number (1024-65535), got {raw!r}") from None
+            raise LocalDbError(f"{PORT_ENV}: expected a TCP port number (1024-65535), got {describe(raw)}") from None
     if not 1024 <= port <= 65535:
         raise LocalDbError(f"expected a TCP port number between 1024 and 65535 for the local database, "
                            f"got {port}")

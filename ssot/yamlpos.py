@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ssot.errors import ConfigError, ConfigIssue
+from ssot.shape import describe
 
 KeyPath = tuple[str | int, ...]
 
@@ -37,7 +38,7 @@ _UniqueKeyLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _UniqueKeyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)\Z"), list("tTfF"))
 
 
 def _fmt_path(path: KeyPath) -> str:
@@ -87,12 +88,13 @@ def _build(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
             except (ValueError, yaml.constructor.ConstructorError):
                 key = None
             if not isinstance(key, str):
-                issues.append(ConfigIssue(file, _fmt_path(path), f"string keys, got {key!r}",
+                issues.append(ConfigIssue(file, _fmt_path(path), f"string keys, got {describe(key)}",
                                           knode.start_mark.line + 1))
                 continue
             if key in out:
-                issues.append(ConfigIssue(file, _fmt_path((*path, key)), "each key once (duplicate key)",
-                                          knode.start_mark.line + 1))
+                # The key is described, not quoted: a key may be a value pasted in the wrong place.
+                issues.append(ConfigIssue(file, _fmt_path(path), f"each key once; got a duplicate key, "
+                                          f"{describe(key)}", knode.start_mark.line + 1))
                 continue
             lines[(*path, key)] = knode.start_mark.line + 1
             out[key] = _build(vnode, (*path, key), lines, file, issues, ctor)
@@ -102,9 +104,22 @@ def _build(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str,
     try:
         return ctor.construct_object(node, deep=True)
     except (ValueError, yaml.constructor.ConstructorError) as exc:
-        # e.g. an impossible date (2025-02-30) that the YAML resolver took for a timestamp.
-        issues.append(ConfigIssue(file, _fmt_path(path), f"a valid value ({exc})", node.start_mark.line + 1))
+        # e.g. an impossible date (2025-02-30) that the YAML resolver took for a timestamp. The
+        # reason is kept only when it does not quote the value.
+        raw = node.value if isinstance(node.value, str) else ""
+        why = str(exc)
+        why = why if raw and raw not in why and len(why) <= 200 else describe(raw)
+        issues.append(ConfigIssue(file, _fmt_path(path), f"a valid value ({why})", node.start_mark.line + 1))
         return None
+
+
+_QUOTED = re.compile(r"'([^'\s][^'\n]+[^'\s])'|\"([^\"\s][^\"\n]+[^\"\s])\"")
+
+
+def _unquoted(problem: str) -> str:
+    """A parser's complaint without the text it quotes (PyYAML's pure-Python parser quotes e.g. an
+    undefined alias, and `password: *<the password>` is one); single characters stay."""
+    return _QUOTED.sub(lambda m: describe(m.group(1) or m.group(2)), problem)
 
 
 # Bounds on what one YAML document may make us build. Aliases share nodes, so composing is cheap;
@@ -176,7 +191,8 @@ def compose_all(text: str, file: str) -> list[yaml.Node]:
                 docs.append(doc)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        raise ConfigError.single(file, "", f"valid YAML ({exc.problem})", mark.line + 1 if mark else None) from None
+        raise ConfigError.single(file, "", f"valid YAML ({_unquoted(str(exc.problem))})",
+                                 mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise ConfigError.single(file, "", f"valid YAML ({type(exc).__name__})") from None
     finally:
@@ -236,9 +252,9 @@ def load_yaml(path: str | Path, text: str | None = None, display: str | None = N
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
-        raise ConfigError.single(file, "", f"valid YAML ({exc.problem})", line) from None
+        raise ConfigError.single(file, "", f"valid YAML ({_unquoted(str(exc.problem))})", line) from None
     except yaml.YAMLError as exc:
-        raise ConfigError.single(file, "", f"valid YAML ({exc})") from None
+        raise ConfigError.single(file, "", f"valid YAML ({_unquoted(str(exc))})") from None
     finally:
         loader.dispose()
     issues: list[ConfigIssue] = []

@@ -39,7 +39,7 @@ CHECKS_DIR = PROJECT_ROOT / "policies" / "checkov"
 FRAMEWORKS = ("secrets", "github_actions", "yaml")
 CHECK_FILTER = "CKV_SECRET_*,CKV_SSOT_*"
 DEFAULT_TIMEOUT = 900.0
-_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+_SHA1 = re.compile(r"^[0-9a-f]{40}\Z")
 _MASK = "**********"
 # How an allocation failure shows in a Python traceback, in C extensions (orjson, libyaml) and libc.
 _OUT_OF_MEMORY = re.compile(r"^MemoryError\b|[Nn]ot enough memory|Cannot allocate memory|std::bad_alloc",
@@ -244,7 +244,7 @@ class Located:
 
 def locate_secret(line: str, masked: str | None, sha1: str, path: str) -> Located | None:
     """Find the flagged secret in the original line by its SHA-1; only value-free facts leave."""
-    from ssot.detectors import false_positive_reason
+    from ssot.detectors import false_positive_reason, public_part
 
     hint = masked.find(_MASK) if masked else -1
     # Without checkov's masked line to anchor the search, every substring is a candidate: bound it.
@@ -255,7 +255,7 @@ def locate_secret(line: str, masked: str | None, sha1: str, path: str) -> Locate
         for e in range(len(line), s, -1):
             cand = line[s:e]
             if hashlib.sha1(cand.encode(), usedforsecurity=False).hexdigest() == sha1:
-                located = Located(fingerprint(cand), redact(cand), s + 1,
+                located = Located(fingerprint(cand), redact(cand, public_part(cand)), s + 1,
                                   false_positive_reason(cand, line, path))
                 del cand
                 return located

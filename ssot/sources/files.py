@@ -20,12 +20,12 @@ from ssot.detectors import scan_text
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_asset
 
-_STACK_FILE = re.compile(r"(^|/)Pulumi\.[^/]+\.ya?ml$")
+_STACK_FILE = re.compile(r"(^|/)Pulumi\.[^/]+\.ya?ml\Z")
 _JUSTIFIED = re.compile(r"ssot:\s*justified\b")
 _REASON_KEY = re.compile(r"\breason=")
 _REASON_VALUE = re.compile(r"(\"[^\"]+\"|'[^']+'|\S+)")
 _CRON_FIELD = r"[\d*/,\-A-Za-z?LW#]+"
-# The command is matched greedily and stripped after: a lazy `(.+?)\s*$` retried the end of the
+# The command is matched greedily and stripped after: a lazy `(.+?)\s*` before the end retried the end of the
 # line at every character, quadratic in a line of spaces.
 _CRON_LINE = re.compile(rf"^\s*((?:{_CRON_FIELD}\s+){{4}}{_CRON_FIELD})\s+(\S.*)")
 _CRON_MACRO = re.compile(

@@ -93,7 +93,7 @@ def _merge_schedules(ours: list[Asset], theirs: list[Asset]) -> list[Asset]:
     return extra
 
 
-_SUFFIX = re.compile(r"#\d+$")
+_SUFFIX = re.compile(r"#\d+\Z")
 
 
 def _unique_names(assets: list[Asset]) -> None:

@@ -21,7 +21,7 @@ from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources._repo import RepoFile, SecretNamer, read_text, secret_asset
 from ssot.sources.files import justification
 
-_WORKFLOW = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$")
+_WORKFLOW = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml\Z")
 
 
 def is_workflow(rel: str) -> bool:

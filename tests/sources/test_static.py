@@ -82,7 +82,7 @@ def test_scrub_replaces_only_the_secret() -> None:
     text = f"curl -H 'apikey: {a}' https://x.test\nsecond line {b} end\nclean"
     out = scrub(text, "cmd") or ""
     assert a not in out and b not in out
-    assert out.splitlines()[0].startswith("curl -H 'apikey: <secret Supabase secret key sb_s…(")
+    assert out.splitlines()[0].startswith("curl -H 'apikey: <secret Supabase secret key sb_secret_…(")
     assert out.endswith(" end\nclean")
 
 
