@@ -33,7 +33,17 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def stack_files(root: Path) -> list[Path]:
-    return sorted((root / "stacks").glob("Pulumi.*.yaml")) + sorted(root.glob("Pulumi.*.yaml"))
+    found = sorted((root / "stacks").glob("Pulumi.*.yaml")) + sorted(root.glob("Pulumi.*.yaml"))
+    # Never through a link: a `stacks` symlink in a pull request could point anywhere on the runner.
+    real = root.resolve()
+    return [p for p in found if _same_path_resolved(p, root, real)]
+
+
+def _same_path_resolved(path: Path, root: Path, real_root: Path) -> bool:
+    try:
+        return path.resolve().relative_to(real_root) == path.relative_to(root)
+    except ValueError:
+        return False
 
 
 def stack_inventory(platform: Platform, phase: Phase = Phase.STATIC) -> Inventory:
