@@ -376,8 +376,10 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
     exports: dict[str, Any] = {}
     try:
         with (_environment(root or Path.cwd(), env or {}), _without_source_positions(), _gc_paused()):
-            # Each run is its own deployment: a root stack left by an earlier run would parent this one.
-            pulumi.runtime.settings.ROOT.set(None)
+            # Each run is its own deployment: a root stack left by an earlier run would parent this one,
+            # and the pending outputs of a run that failed (which set_mocks keeps) would be awaited
+            # on that run's closed loop.
+            pulumi.runtime.reset_options(project=project, stack=stack, preview=True)
             pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
             set_all_config(dict(config or {}), list(secret_keys))
             pulumi.runtime.register_stack_transformation(_Backpressure(loop, batch))

@@ -141,3 +141,6 @@ def test_failure_in_a_batch_is_reported_by_the_run() -> None:
     with pytest.raises(ZeroDivisionError):
         run_program(program, project="p", stack="s", batch=2)
     assert declared == list(range(10)), "the program was interrupted by someone else's failure"
+    # The next run is its own deployment: nothing of the failed one is awaited again.
+    again = run_program(lambda: pulumi.ComponentResource("test:index:Ok", "after"), project="p", stack="s")
+    assert [r.name for r in again.resources] == ["after"]
