@@ -287,12 +287,20 @@ class _Backpressure:
     program's body outside the loop, so from this stack transformation (called by the SDK at every
     declaration) it can run the loop with the public `run_until_complete`. A declaration made
     while the loop runs (inside an `apply`) is only counted: a loop cannot be run from inside itself.
+
+    A registration may wait for something only the rest of the program provides (an input from
+    `pulumi.deferred_output()`, resolved further down): waiting for it here would never end. So
+    the catch-up stops once no registration has completed for `STALL_S`, and what is still pending
+    is left to the end of the run, where the SDK waits for everything anyway.
     """
+
+    STALL_S = 0.25
 
     def __init__(self, loop: asyncio.AbstractEventLoop, batch: int) -> None:
         self.loop = loop
         self.batch = batch
         self.pending: list[pulumi.Resource] = []
+        self.stalled: set[asyncio.Future[Any]] = set()
 
     def __call__(self, args: pulumi.ResourceTransformationArgs) -> None:
         if len(self.pending) >= self.batch and not self.loop.is_running():
@@ -302,12 +310,30 @@ class _Backpressure:
         return None
 
     def drain(self) -> None:
-        urns = [r.urn.future() for r in self.pending]
-        self.pending = []
         # A failed registration is not this declaration's failure: the SDK records it and the run
         # reports it when the program ends, as it would without backpressure.
-        self.loop.run_until_complete(asyncio.gather(*(u for u in urns if u is not None),
-                                                    return_exceptions=True))
+        waiting = {asyncio.ensure_future(u, loop=self.loop) for r in self.pending
+                   if (u := r.urn.future()) is not None}
+        self.pending = []
+        if not waiting:
+            return
+        done, waiting = self.loop.run_until_complete(asyncio.wait(waiting, timeout=self.STALL_S))
+        while waiting and done:
+            # Slow but moving (a loaded machine, a long batch): keep going while anything completes.
+            done, waiting = self.loop.run_until_complete(
+                asyncio.wait(waiting, timeout=self.STALL_S, return_when=asyncio.FIRST_COMPLETED))
+        self.stalled |= waiting
+
+    def finish(self, completed: bool) -> None:
+        """Collect what stalled: once the run has completed every registration, it is done or about
+        to be; after a failed run some never will be, and are cancelled."""
+        if not self.stalled:
+            return
+        if not completed:
+            for future in self.stalled:
+                future.cancel()
+        self.loop.run_until_complete(asyncio.gather(*self.stalled, return_exceptions=True))
+        self.stalled = set()
 
 
 @contextmanager
@@ -382,7 +408,8 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
             pulumi.runtime.reset_options(project=project, stack=stack, preview=True)
             pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
             set_all_config(dict(config or {}), list(secret_keys))
-            pulumi.runtime.register_stack_transformation(_Backpressure(loop, batch))
+            backpressure = _Backpressure(loop, batch)
+            pulumi.runtime.register_stack_transformation(backpressure)
             failure: BaseException | None = None
             try:
                 body()
@@ -393,7 +420,12 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
                 if failure is not None:
                     raise failure
 
-            loop.run_until_complete(run_pulumi_func(rest))
+            completed = False
+            try:
+                loop.run_until_complete(run_pulumi_func(rest))
+                completed = True
+            finally:
+                backpressure.finish(completed)
             stack_resource = pulumi.runtime.settings.get_root_resource()
             if stack_resource is not None:
                 outputs = getattr(stack_resource, "outputs", {}) or {}

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
 
 from ssot import mockrun
-from ssot.mockrun import run_program
+from ssot.mockrun import ProgramRun, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = ROOT / "ssot" / "components"
@@ -144,3 +145,30 @@ def test_failure_in_a_batch_is_reported_by_the_run() -> None:
     # The next run is its own deployment: nothing of the failed one is awaited again.
     again = run_program(lambda: pulumi.ComponentResource("test:index:Ok", "after"), project="p", stack="s")
     assert [r.name for r in again.resources] == ["after"]
+
+
+def test_a_registration_waiting_for_the_rest_of_the_program_does_not_stall_it() -> None:
+    """An input from `pulumi.deferred_output()` is resolved further down the program: the catch-up
+    must not wait for that registration (it would wait forever), and the run must still record it."""
+    import threading
+
+    from ssot.providers.cron_job import CronJob, CronJobArgs
+
+    def program() -> None:
+        deferred: tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]] = pulumi.deferred_output()
+        command, resolve = deferred
+        CronJob("early", CronJobArgs(conninfo="host=h", name="early", schedule="* * * * *", command=command))
+        for i in range(10):
+            pulumi.ComponentResource("test:index:Ok", f"ok-{i}")
+        resolve(pulumi.Output.from_input("select 1"))
+
+    result: dict[str, ProgramRun] = {}
+    # In a thread, so that a regression fails this test instead of hanging the suite.
+    worker = threading.Thread(target=lambda: result.update(
+        run=run_program(program, project="p", stack="s", batch=2)), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the program hung on a registration that waits for its own future"
+    early = [r for r in result["run"].resources if r.name == "early"]
+    assert len(early) == 1 and early[0].inputs["command"] == "select 1"
+    assert len(result["run"].resources) == 11
