@@ -374,6 +374,20 @@ def _environment(root: Path, env: Mapping[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _discard_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """A failed run leaves work behind (outputs still resolving, registrations in flight) that the
+    SDK keeps in its process-wide settings; the next run in this process would await it on this
+    loop once it is closed. Cancel it here, with the loop that owns it, and forget it."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    settings = pulumi.runtime.settings.SETTINGS
+    with settings.lock:
+        settings.outputs.clear()
+
+
 def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
                 config: Mapping[str, str] | None = None, secret_keys: tuple[str, ...] = (),
                 root: Path | None = None, env: Mapping[str, str] | None = None,
@@ -432,6 +446,7 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
                 for k, v in outputs.items():
                     exports[k] = loop.run_until_complete(v.future()) if isinstance(v, pulumi.Output) else v
     finally:
+        _discard_pending(loop)
         loop.close()
         asyncio.set_event_loop(previous if previous is not None and not previous.is_closed() else None)
     return ProgramRun(resources=list(monitor.registered.values()), exports=exports)
