@@ -135,3 +135,17 @@ def test_jobs_in_python_and_xml(make_tree: TreeMaker) -> None:
     job = next(a for a in assets if a.kind is Kind.ODOO_JOB and a.props["via"] == "cron_to_job"
                and a.location.path == x)
     assert job.props["cron"] == "imp.cron_a" and job.name == f"{x}:2"
+
+
+def test_xml_model_refs_resolve_to_the_addons_models(make_tree: TreeMaker) -> None:
+    assets = _scan(make_tree, {
+        "addons/imp/__manifest__.py": MANIFEST,
+        "addons/imp/models/imp.py": 'class I(models.Model):\n    _inherit = "base_import.import"\n',
+        "addons/imp/data/jobs.xml": ('<odoo><record id="f" model="queue.job.function">'
+                                     '<field name="model_id" ref="base_import.model_base_import_import"/>'
+                                     '<field name="method">_split_file</field></record></odoo>'),
+    })
+    [job] = [a for a in assets if a.kind is Kind.ODOO_JOB]
+    # the xml id alone would read as base.import.import
+    assert (job.props["model"], job.props["method"]) == ("base_import.import", "_split_file")
+    assert "model_ref" not in job.props
