@@ -613,12 +613,17 @@ class _PyVisitor(ast.NodeVisitor):
                                    method=method))
 
     def _receiver_model(self, node: ast.AST) -> str | None:
-        """`env['x.y']...` names its model; `self`/`records` is the enclosing class's model."""
+        """`env['x.y']...` names its model; `self` (and `self.sudo()`, `self.browse(...)`…) is the
+        enclosing class's; any other receiver (`orders.with_delay()`) is of a model we do not know."""
         for sub in ast.walk(node):
             if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) \
                     and isinstance(sub.slice.value, str) and _ODOO_MODEL.fullmatch(sub.slice.value):
                 return sub.slice.value
-        return self.model[-1] if self.model else None
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        if isinstance(node, ast.Name) and node.id == "self":
+            return self.model[-1] if self.model else None
+        return None
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if isinstance(node.slice, ast.Constant) and node.slice.value in _QUEUE_JOB_MODELS:
@@ -723,6 +728,18 @@ def resolve_model_refs(assets: Sequence[Asset], models: set[str]) -> None:
         ref = a.props.pop("model_ref", None)
         if ref in known:
             a.props["model"] = known[ref]
+    # A job whose receiver's model the code does not say takes it from the addon's queue.job.function
+    # record for the same method, when there is exactly one.
+    declared: dict[tuple[Any, Any], set[str]] = {}
+    for a in assets:
+        if a.kind is Kind.ODOO_JOB and a.props.get("defined_in") == "xml" and a.props.get("method") \
+                and a.props.get("model"):
+            declared.setdefault((a.props.get("addon"), a.props["method"]), set()).add(a.props["model"])
+    for a in assets:
+        if a.kind is Kind.ODOO_JOB and a.props.get("model") is None and a.props.get("method"):
+            candidates = declared.get((a.props.get("addon"), a.props["method"]), set())
+            if len(candidates) == 1:
+                a.props["model"] = next(iter(candidates))
 
 
 def judge_by_usage(assets: Sequence[Asset], facts: PyFacts) -> None:
