@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("scan", help="check the repository's files against the doctrine")
     sc.add_argument("path", nargs="?", type=Path, default=Path("."))
     sc.add_argument("--no-checkov", action="store_true", help="run only ssot's own scanners")
+    sc.add_argument("--checkov-secrets", action="store_true",
+                    help="also run checkov's secrets framework (slow; ssot's detectors cover it)")
     _report_options(sc)
     return parser
 
@@ -160,7 +162,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from ssot.pipeline import scan
 
     root = args.path.resolve()
-    return _report("scan", args, scan(root, use_checkov=not args.no_checkov), root)
+    result = scan(root, use_checkov=not args.no_checkov, checkov_secrets=args.checkov_secrets)
+    return _report("scan", args, result, root)
 
 
 COMMANDS = {"db": _cmd_db, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan}

@@ -72,13 +72,13 @@ def load_stacks(root: Path, *, strict: bool = False) -> list[Platform]:
     return platforms
 
 
-def scan(root: Path, *, use_checkov: bool = True) -> PhaseResult:
+def scan(root: Path, *, use_checkov: bool = True, checkov_secrets: bool = False) -> PhaseResult:
     """`ssot scan`: the repository's files, checkov and our own scanners, plus its stack files."""
     from ssot.sources.static import collect_static
 
     if not root.is_dir():
         raise SsotError(f"{root}: expected a directory to scan")
-    inv = collect_static(root, use_checkov=use_checkov)
+    inv = collect_static(root, use_checkov=use_checkov, checkov_secrets=checkov_secrets)
     platforms = load_stacks(root, strict=False)
     for platform in platforms:
         inv.merge(stack_inventory(platform))

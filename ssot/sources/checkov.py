@@ -22,7 +22,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -35,8 +35,42 @@ from ssot.inventory import Asset, Kind, Location, Phase, Store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHECKS_DIR = PROJECT_ROOT / "policies" / "checkov"
-FRAMEWORKS = ("secrets", "github_actions", "yaml")
+# checkov runs the IaC frameworks ssot's doctrine checks (policies/checkov) are written for, and only
+# those the tree has files for. Its secrets framework is opt-in (`ssot scan --checkov-secrets`): on
+# every corpus it found nothing our detectors missed, added false positives, and cost two orders of
+# magnitude more time (bench/results/scan.md).
+IAC_FRAMEWORKS = ("github_actions", "yaml")
+FRAMEWORKS = ("secrets", *IAC_FRAMEWORKS)  # everything, as `--checkov-secrets` runs it
 CHECK_FILTER = "CKV_SECRET_*,CKV_SSOT_*"
+IAC_CHECK_FILTER = "CKV_SSOT_*"
+_YAML = (".yml", ".yaml")
+# A Kubernetes-style manifest names its kind near the top; a file without it has nothing for the
+# YAML framework's CKV_SSOT_2 (a CronJob) to find.
+_KIND = re.compile(rb"^kind:\s*\S", re.MULTILINE)
+_SNIFF = 64 * 1024
+
+
+def _has_kind(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return _KIND.search(fh.read(_SNIFF)) is not None
+    except OSError:
+        return False
+
+
+def frameworks_for(files: Iterable[tuple[str, Path]], *, secrets: bool = False) -> tuple[str, ...]:
+    """The checkov frameworks worth running over these (relative path, path) files."""
+    found: set[str] = {"secrets"} if secrets else set()
+    for rel, path in files:
+        if not rel.endswith(_YAML):
+            continue
+        if rel.startswith(".github/workflows/") and rel.count("/") == 2:
+            found.add("github_actions")
+        elif "yaml" not in found and _has_kind(path):
+            found.add("yaml")
+        if {"github_actions", "yaml"} <= found:
+            break
+    return tuple(f for f in FRAMEWORKS if f in found)
 DEFAULT_TIMEOUT = 900.0
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _MASK = "**********"
@@ -79,10 +113,12 @@ def find_checkov(repo: Path | None = None) -> str:
     raise CheckovNotFound(tried)
 
 
-def command(exe: str, root: Path, skip_paths: Sequence[str] = (), checks_dir: Path = CHECKS_DIR) -> list[str]:
-    cmd = [exe, "-d", str(root), "--framework", *FRAMEWORKS, "--external-checks-dir", str(checks_dir),
-           "--check", CHECK_FILTER, "--skip-download", "--enable-secret-scan-all-files",
-           "-o", "json", "--quiet"]
+def command(exe: str, root: Path, skip_paths: Sequence[str] = (), checks_dir: Path = CHECKS_DIR,
+            frameworks: Sequence[str] = FRAMEWORKS) -> list[str]:
+    secrets = "secrets" in frameworks
+    cmd = [exe, "-d", str(root), "--framework", *frameworks, "--external-checks-dir", str(checks_dir),
+           "--check", CHECK_FILTER if secrets else IAC_CHECK_FILTER, "--skip-download",
+           *(["--enable-secret-scan-all-files"] if secrets else []), "-o", "json", "--quiet"]
     for p in skip_paths:
         cmd += ["--skip-path", p]
     return cmd
@@ -108,10 +144,11 @@ class CheckovRun:
 
     @classmethod
     def start(cls, root: Path, *, exe: str | None = None, skip_paths: Sequence[str] = (),
-              timeout: float = DEFAULT_TIMEOUT, checks_dir: Path = CHECKS_DIR) -> CheckovRun:
+              timeout: float = DEFAULT_TIMEOUT, checks_dir: Path = CHECKS_DIR,
+              frameworks: Sequence[str] = FRAMEWORKS) -> CheckovRun:
         root = root.resolve()
         exe = exe or find_checkov(root)
-        cmd = command(exe, root, skip_paths, checks_dir)
+        cmd = command(exe, root, skip_paths, checks_dir, frameworks)
         # Temporary files, not pipes: we do not read while checkov writes, and a full pipe would
         # block it.
         out = tempfile.TemporaryFile()

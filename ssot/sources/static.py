@@ -1,6 +1,7 @@
 """The static source: one walk of the repository, every static scanner once, one Inventory.
 
-checkov (the real CLI) is started first, in the background; our own scanners (Odoo addons, GitHub
+checkov (the real CLI) is started after the walk, in the background, with only the IaC frameworks
+the tree has files for (its secrets framework on request); our own scanners (Odoo addons, GitHub
 workflows, plain files, stack config) run while it works; then its report is mapped and merged.
 The same secret on the same line, flagged by checkov and by our detectors, becomes one asset
 naming both. Locations are relative to the scanned root. `.ssotignore` (gitignore-style globs)
@@ -103,25 +104,31 @@ def _unique_names(assets: list[Asset]) -> None:
 
 
 def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | None = None,
-                   checkov_timeout: float = ck.DEFAULT_TIMEOUT) -> Inventory:
-    """Every static asset under root. Raises CheckovNotFound (exit 2) when checkov is wanted but absent."""
+                   checkov_timeout: float = ck.DEFAULT_TIMEOUT, checkov_secrets: bool = False) -> Inventory:
+    """Every static asset under root. Raises CheckovNotFound (exit 2) when checkov is wanted but absent.
+
+    checkov runs only the frameworks the tree has files for (`ck.frameworks_for`); its secrets
+    framework only with `checkov_secrets`.
+    """
     root = Path(root)
     if not root.is_dir():
         raise ConfigError.single(str(root), "", "an existing directory to scan")
     rules = load_ignore(root)
     inv = Inventory(phases={Phase.STATIC})
 
+    # The walk comes first (it is cheap) so that checkov is started only for what the tree holds.
+    files, _too_big = walk(root, rules)
     run: ck.CheckovRun | None = None
-    if use_checkov:
+    frameworks = ck.frameworks_for(((f.rel, f.path) for f in files), secrets=checkov_secrets) if use_checkov else ()
+    if frameworks:
         exe = checkov_exe or ck.find_checkov(root)
         try:
             run = ck.CheckovRun.start(root, exe=exe, skip_paths=_skip_path_regexes(rules),
-                                      timeout=checkov_timeout)
+                                      timeout=checkov_timeout, frameworks=frameworks)
         except ck.CheckovFailed as exc:
             inv.incomplete.append(f"checkov: {exc}")
 
     try:
-        files, _too_big = walk(root, rules)
         ours, problems, odoo_roots = _scan_ours(files)
     except BaseException:
         if run is not None:
