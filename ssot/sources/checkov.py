@@ -58,19 +58,43 @@ def _has_kind(path: Path) -> bool:
         return False
 
 
-def frameworks_for(files: Iterable[tuple[str, Path]], *, secrets: bool = False) -> tuple[str, ...]:
-    """The checkov frameworks worth running over these (relative path, path) files."""
+@dataclass(frozen=True)
+class Plan:
+    """What checkov is run on: its frameworks and, for the IaC ones, exactly the files they check."""
+
+    frameworks: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # relative paths; empty with the secrets framework (the whole tree)
+
+
+# Above this many IaC files, checkov gets the directory instead of a command line of files.
+_MAX_FILE_ARGS = 500
+
+
+def plan_for(files: Iterable[tuple[str, Path]], *, secrets: bool = False) -> Plan:
+    """The checkov frameworks worth running over these (relative path, path) files, and the files.
+
+    checkov's YAML framework parses every YAML file it is pointed at, and a 2,000-file tree's 9 MB
+    of YAML cost it 70 s; pointed at the few files our checks are about (workflows, manifests with a
+    top-level `kind:`), it costs its start-up time.
+    """
     found: set[str] = {"secrets"} if secrets else set()
+    targets: list[str] = []
     for rel, path in files:
         if not rel.endswith(_YAML):
             continue
         if rel.startswith(".github/workflows/") and rel.count("/") == 2:
             found.add("github_actions")
-        elif "yaml" not in found and _has_kind(path):
+            targets.append(rel)
+        elif _has_kind(path):
             found.add("yaml")
-        if {"github_actions", "yaml"} <= found:
-            break
-    return tuple(f for f in FRAMEWORKS if f in found)
+            targets.append(rel)
+    frameworks = tuple(f for f in FRAMEWORKS if f in found)
+    whole_tree = secrets or len(targets) > _MAX_FILE_ARGS
+    return Plan(frameworks, () if whole_tree else tuple(targets))
+
+
+def frameworks_for(files: Iterable[tuple[str, Path]], *, secrets: bool = False) -> tuple[str, ...]:
+    return plan_for(files, secrets=secrets).frameworks
 DEFAULT_TIMEOUT = 900.0
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _MASK = "**********"
@@ -113,10 +137,14 @@ def find_checkov(repo: Path | None = None) -> str:
     raise CheckovNotFound(tried)
 
 
+
+
 def command(exe: str, root: Path, skip_paths: Sequence[str] = (), checks_dir: Path = CHECKS_DIR,
-            frameworks: Sequence[str] = FRAMEWORKS) -> list[str]:
+            frameworks: Sequence[str] = FRAMEWORKS, files: Sequence[str] = ()) -> list[str]:
     secrets = "secrets" in frameworks
-    cmd = [exe, "-d", str(root), "--framework", *frameworks, "--external-checks-dir", str(checks_dir),
+    # Explicit files (from our walk, .ssotignore applied) when given, else the directory.
+    target = [arg for rel in files for arg in ("-f", str(root / rel))] if files else ["-d", str(root)]
+    cmd = [exe, *target, "--framework", *frameworks, "--external-checks-dir", str(checks_dir),
            "--check", CHECK_FILTER if secrets else IAC_CHECK_FILTER, "--skip-download",
            *(["--enable-secret-scan-all-files"] if secrets else []), "-o", "json", "--quiet"]
     for p in skip_paths:
@@ -145,10 +173,10 @@ class CheckovRun:
     @classmethod
     def start(cls, root: Path, *, exe: str | None = None, skip_paths: Sequence[str] = (),
               timeout: float = DEFAULT_TIMEOUT, checks_dir: Path = CHECKS_DIR,
-              frameworks: Sequence[str] = FRAMEWORKS) -> CheckovRun:
+              frameworks: Sequence[str] = FRAMEWORKS, files: Sequence[str] = ()) -> CheckovRun:
         root = root.resolve()
         exe = exe or find_checkov(root)
-        cmd = command(exe, root, skip_paths, checks_dir, frameworks)
+        cmd = command(exe, root, skip_paths, checks_dir, frameworks, files)
         # Temporary files, not pipes: we do not read while checkov writes, and a full pipe would
         # block it.
         out = tempfile.TemporaryFile()

@@ -119,12 +119,12 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
     # The walk comes first (it is cheap) so that checkov is started only for what the tree holds.
     files, _too_big = walk(root, rules)
     run: ck.CheckovRun | None = None
-    frameworks = ck.frameworks_for(((f.rel, f.path) for f in files), secrets=checkov_secrets) if use_checkov else ()
-    if frameworks:
+    plan = ck.plan_for(((f.rel, f.path) for f in files), secrets=checkov_secrets) if use_checkov else ck.Plan()
+    if plan.frameworks:
         exe = checkov_exe or ck.find_checkov(root)
         try:
             run = ck.CheckovRun.start(root, exe=exe, skip_paths=_skip_path_regexes(rules),
-                                      timeout=checkov_timeout, frameworks=frameworks)
+                                      timeout=checkov_timeout, frameworks=plan.frameworks, files=plan.files)
         except ck.CheckovFailed as exc:
             inv.incomplete.append(f"checkov: {exc}")
 

@@ -146,7 +146,11 @@ def test_frameworks_follow_the_files(make_tree: TreeMaker, files: dict[str, str 
                                      expected: tuple[str, ...]) -> None:
     root = make_tree(files)
     rels = [(str(p.relative_to(root)), p) for p in root.rglob("*") if p.is_file()]
-    assert ck.frameworks_for(rels, secrets=secrets) == expected
+    plan = ck.plan_for(rels, secrets=secrets)
+    assert plan.frameworks == expected
+    # the IaC frameworks get exactly the files they check; the secrets framework the whole tree
+    iac = sorted(r for r in files if (r.endswith(".yml") and r.count("/") == 2) or "kind:" in str(files[r]))
+    assert sorted(plan.files) == ([] if secrets else [r for r in iac if expected])
 
 
 def test_checkov_runs_only_the_iac_frameworks_unless_asked(make_tree: TreeMaker, tmp_path: Path) -> None:
@@ -158,5 +162,7 @@ def test_checkov_runs_only_the_iac_frameworks_unless_asked(make_tree: TreeMaker,
     collect_static(make_tree({"c.py": "x = 1\n", **WORKFLOW}), checkov_exe=exe, checkov_secrets=True)
     plain, with_secrets = log.read_text().splitlines()
     assert "--framework github_actions --external-checks-dir" in plain and "secrets" not in plain
+    assert plain.startswith("-f ") and plain.count(" -f ") == 0 and "/.github/workflows/ci.yml" in plain
+    assert with_secrets.startswith("-d ")
     assert "--check CKV_SSOT_*" in plain and "--enable-secret-scan-all-files" not in plain
     assert "--framework secrets github_actions" in with_secrets and "CKV_SECRET_*" in with_secrets
