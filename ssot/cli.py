@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--no-checkov", action="store_true", help="run only ssot's own scanners")
     sc.add_argument("--checkov-secrets", action="store_true",
                     help="also run checkov's secrets framework (slow; ssot's detectors cover it)")
+    sc.add_argument("--changed-since", metavar="REF",
+                    help="scan only files changed since this git ref (and re-run the preview when a stack "
+                         "file or the program changed), e.g. origin/main")
     _report_options(sc)
     return parser
 
@@ -162,7 +165,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from ssot.pipeline import scan
 
     root = args.path.resolve()
-    result = scan(root, use_checkov=not args.no_checkov, checkov_secrets=args.checkov_secrets)
+    result = scan(root, use_checkov=not args.no_checkov, checkov_secrets=args.checkov_secrets,
+                  changed_since=args.changed_since)
     return _report("scan", args, result, root)
 
 

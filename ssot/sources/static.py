@@ -104,11 +104,14 @@ def _unique_names(assets: list[Asset]) -> None:
 
 
 def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | None = None,
-                   checkov_timeout: float = ck.DEFAULT_TIMEOUT, checkov_secrets: bool = False) -> Inventory:
+                   checkov_timeout: float = ck.DEFAULT_TIMEOUT, checkov_secrets: bool = False,
+                   only: set[str] | None = None) -> Inventory:
     """Every static asset under root. Raises CheckovNotFound (exit 2) when checkov is wanted but absent.
 
     checkov runs only the frameworks the tree has files for (`ck.frameworks_for`); its secrets
-    framework only with `checkov_secrets`.
+    framework only with `checkov_secrets`. With `only` (relative paths: what changed), only those
+    files are scanned; the whole tree is still walked, so that a changed file is read as part of its
+    Odoo addon.
     """
     root = Path(root)
     if not root.is_dir():
@@ -118,8 +121,13 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
 
     # The walk comes first (it is cheap) so that checkov is started only for what the tree holds.
     files, _too_big = walk(root, rules)
+    selected = files if only is None else [f for f in files if f.rel in only]
     run: ck.CheckovRun | None = None
-    plan = ck.plan_for(((f.rel, f.path) for f in files), secrets=checkov_secrets) if use_checkov else ck.Plan()
+    plan = ck.plan_for(((f.rel, f.path) for f in selected), secrets=checkov_secrets and only is None) \
+        if use_checkov else ck.Plan()
+    if only is not None and checkov_secrets and use_checkov:
+        # the secrets framework on the changed files only (checkov reads the files it is given)
+        plan = ck.Plan(("secrets", *plan.frameworks), tuple(f.rel for f in selected))
     if plan.frameworks:
         exe = checkov_exe or ck.find_checkov(root)
         try:
@@ -129,7 +137,7 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
             inv.incomplete.append(f"checkov: {exc}")
 
     try:
-        ours, problems, odoo_roots = _scan_ours(files)
+        ours, problems, odoo_roots = _scan_ours(files, only)
     except BaseException:
         if run is not None:
             run.proc.kill()
@@ -153,8 +161,15 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
     return inv
 
 
-def _scan_ours(files: list[RepoFile]) -> tuple[list[Asset], list[str], list[str]]:
+def _scan_ours(files: list[RepoFile], only: set[str] | None = None) -> tuple[list[Asset], list[str], list[str]]:
     addons, problems = find_addons(files)
+    if only is not None:
+        # Addons are found in the whole tree; only those a change touches are read, and only the
+        # changed files in them (a manifest's problems count only when the manifest changed).
+        touched = {id(a) for f in only if (a := addon_of(f, addons)) is not None}
+        problems = [p for p in problems if any(p.startswith(f"odoo-addons: {m}:") for m in only)]
+        addons = [a for a in addons if id(a) in touched]
+        files = [f for f in files if f.rel in only]
     namer = SecretNamer()
     addon_files, workflow_files, plain = [], [], []
     for f in files:
