@@ -89,8 +89,9 @@ def main() -> None:
     try:
         root = tmp / "repo"
         tree = build(root, args.files, args.mb, args.changed)
-        data: dict[str, Any] = {"machine": f"{os.cpu_count()} CPUs, {sys.platform}, load average {os.getloadavg()[0]:.1f} at start",
-                "tree": tree, "changed_since": _child("changed", root), "whole": _child("whole", root)}
+        machine = f"{os.cpu_count()} CPUs, {sys.platform}, load average {os.getloadavg()[0]:.1f} at start"
+        data: dict[str, Any] = {"machine": machine, "tree": tree, "changed_since": _child("changed", root),
+                                "whole": _child("whole", root)}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)

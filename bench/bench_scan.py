@@ -285,8 +285,8 @@ def main() -> None:
         gen = generate(tree, args.files, args.mb)
         version = subprocess.run([ck.find_checkov(ROOT), "--version"], capture_output=True, text=True,
                                  check=False).stdout.strip()
-        data = {"machine": f"{os.cpu_count()} CPUs, {sys.platform}, load average {os.getloadavg()[0]:.1f} at start",
-                "python": sys.version.split()[0],
+        machine = f"{os.cpu_count()} CPUs, {sys.platform}, load average {os.getloadavg()[0]:.1f} at start"
+        data = {"machine": machine, "python": sys.version.split()[0],
                 "checkov_version": version, "generated": gen,
                 "trees": [bench_tree(f"generated ({args.files} files)", tree, args.checkov_secrets),
                           bench_tree("examples/estate", ESTATE, args.checkov_secrets)]}
