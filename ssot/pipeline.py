@@ -125,6 +125,16 @@ def scan(root: Path, *, use_checkov: bool = True, checkov_secrets: bool = False,
     return PhaseResult(inv, findings, target=str(root), default_artifact=None)
 
 
+def scan_history(root: Path, *, since: str | None = None) -> PhaseResult:
+    """`ssot scan --history [--since REF]`: every secret ever committed, where it was introduced."""
+    from ssot.sources.history import collect_history
+
+    if not root.is_dir():
+        raise SsotError(f"{root}: expected a directory to scan")
+    inv, _stats = collect_history(root, since)
+    return PhaseResult(inv, run_rules(inv, all_rules()), target=f"{root} (git history)", default_artifact=None)
+
+
 def preview(root: Path, stack: str) -> PhaseResult:
     """`ssot preview`: the Pulumi program under the mock runtime, offline, then the rules."""
     from ssot.mockrun import run_stack
