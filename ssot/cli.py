@@ -108,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("scan", help="check the repository's files against the doctrine")
     sc.add_argument("path", nargs="?", type=Path, default=Path("."))
     sc.add_argument("--no-checkov", action="store_true", help="run only ssot's own scanners")
+    sc.add_argument("--checkov-secrets", action="store_true",
+                    help="also run checkov's secrets framework (slow; ssot's detectors cover it)")
+    sc.add_argument("--changed-since", metavar="REF",
+                    help="scan only files changed since this git ref (and re-run the preview when a stack "
+                         "file or the program changed), e.g. origin/main")
+    sc.add_argument("--history", action="store_true",
+                    help="scan every blob in the repository's git history once, and report where each secret "
+                         "was introduced and whether HEAD still holds it")
+    sc.add_argument("--since", metavar="REF", help="with --history: only commits not reachable from REF")
     _report_options(sc)
     return parser
 
@@ -209,10 +218,18 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from ssot.pipeline import scan
+    from ssot.errors import ConfigError
+    from ssot.pipeline import scan, scan_history
 
     root = args.path.resolve()
-    return _report("scan", args, scan(root, use_checkov=not args.no_checkov), root)
+    if args.since and not args.history:
+        raise ConfigError.single("--since", "", "--history (it limits the history scan)")
+    if args.history:
+        result = scan_history(root, since=args.since)
+    else:
+        result = scan(root, use_checkov=not args.no_checkov, checkov_secrets=args.checkov_secrets,
+                      changed_since=args.changed_since)
+    return _report("scan", args, result, root)
 
 
 COMMANDS = {"db": _cmd_db, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan}
