@@ -8,6 +8,7 @@ back to the process key (then duplicates are still found across the stores this 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 
@@ -37,6 +38,13 @@ def key_from(env: Mapping[str, str]) -> bytes:
 
 def fingerprint_now(value: str | bytes, key: bytes) -> str:
     return fingerprint(value, key)
+
+
+def digest_fingerprint(value: str | bytes, key: bytes) -> str:
+    """Keyed fingerprint of the value's SHA-256 hex digest: comparable with what the Supabase Management
+    API reports for Edge Function secrets (a digest), so a value held there and here is linked."""
+    data = value.encode() if isinstance(value, str) else value
+    return fingerprint_now(hashlib.sha256(data).hexdigest(), key)
 
 
 def category_for(name: str, tags: Mapping[str, str] | None = None) -> str | None:

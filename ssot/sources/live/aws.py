@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import Gap, LiveSource, SourceContext, SourceResult
-from ssot.sources.live._secrets import category_for, fingerprint_now, key_from
+from ssot.sources.live._secrets import category_for, digest_fingerprint, fingerprint_now, key_from
 
 if TYPE_CHECKING:
     from ssot.model import Aws, Platform
@@ -169,13 +169,16 @@ def _secrets(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) -> 
         value = resp.get("SecretString")
         if value is None:
             value = resp.get("SecretBinary")
-        fp = fingerprint_now(value, key) if isinstance(value, (str, bytes)) and value else None
+        fp = dfp = None
+        if isinstance(value, (str, bytes)) and value:
+            fp, dfp = fingerprint_now(value, key), digest_fingerprint(value, key)
         del resp, value
         read += 1
         result.inventory.add(Asset(
             kind=Kind.AWS_SECRET, store=Store.AWS_SECRETS_MANAGER, name=name, phase=Phase.LIVE,
             location=Location(object=arn), fingerprint=fp,
-            props={"category": category_for(name, tags), "secure": True, "arn": arn, "has_value": fp is not None}))
+            props={"category": category_for(name, tags), "secure": True, "arn": arn, "has_value": fp is not None,
+                   "digest_fingerprint": dfp}))
         if read % 200 == 0:
             ctx.progress("AWS Secrets Manager: values", read)
     result.count("secretsmanager:values", read)
@@ -199,14 +202,17 @@ def _parameters(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) 
             secure = ptype == "SecureString"
             # Plain String parameters are fingerprinted too: a credential pasted into one is still a
             # copy, and the fingerprint is keyed, so it says nothing about the value.
-            fp = fingerprint_now(value, key) if isinstance(value, str) and value else None
+            fp = dfp = None
+            if isinstance(value, str) and value:
+                fp, dfp = fingerprint_now(value, key), digest_fingerprint(value, key)
             del value
             n += 1
             result.inventory.add(Asset(
                 kind=Kind.AWS_PARAMETER, store=Store.AWS_SSM, name=name, phase=Phase.LIVE,
                 location=Location(object=arn if isinstance(arn, str) else name), fingerprint=fp,
                 props={"category": category_for(name) if secure else None, "secure": secure,
-                       "type": ptype if ptype in ("String", "StringList", "SecureString") else None}))
+                       "type": ptype if ptype in ("String", "StringList", "SecureString") else None,
+                       "digest_fingerprint": dfp}))
         ctx.progress("AWS SSM parameters", n)
     result.count("ssm:parameters", n)
 

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import LiveSource, SourceContext, SourceResult
-from ssot.sources.live._secrets import category_for, fingerprint_now, key_from
+from ssot.sources.live._secrets import category_for, digest_fingerprint, fingerprint_now, key_from
 
 if TYPE_CHECKING:
     from ssot.model import Platform
@@ -483,12 +483,13 @@ def _parameters(r: _Reader) -> None:
             continue
         if isinstance(value, str) and _NOT_A_SECRET_VALUE.match(value.strip()):
             continue
-        fp = fingerprint_now(value, r.key) if isinstance(value, str) and value else None
-        del value
-        if fp is None:
+        if not isinstance(value, str) or not value:
             continue  # an empty parameter holds no secret
+        fp, dfp = fingerprint_now(value, r.key), digest_fingerprint(value, r.key)
+        del value
         r.add(Kind.ODOO_PARAMETER, key, f"ir.config_parameter {key}",
-              {"looks_secret": True, "defined_in": "live", "has_value": True, "category": category_for(key)},
+              {"looks_secret": True, "defined_in": "live", "has_value": True, "category": category_for(key),
+               "digest_fingerprint": dfp},
               fingerprint=fp)
     rows.clear()
 
