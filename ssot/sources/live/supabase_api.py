@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from ssot.model import Platform
 
 NAME = "supabase_api"
+# Every Management API operation this source calls (audits/supabase/README.md gives the token's scope
+# for exactly these).
+OPERATIONS_USED = ("v1-list-all-projects", "v1-get-project", "v1-list-all-secrets")
 # Supabase sets these for every Edge Function; the SUPABASE_ prefix is reserved, nobody can set them.
 BUILTIN_PREFIX = "SUPABASE_"
 
