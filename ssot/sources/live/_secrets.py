@@ -31,6 +31,14 @@ _CATEGORY_BY_NAME: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _TAG_KEYS = ("ssot:category", "category")
 
 
+def plain_name(value: object, limit: int = 200) -> str | None:
+    """`value` if it is a short printable name a report can carry, else None. Names come from the
+    systems read, which may be hostile: no control characters, no megabyte-long names."""
+    if isinstance(value, str) and 0 < len(value) <= limit and value.isprintable():
+        return value
+    return None
+
+
 def key_from(env: Mapping[str, str]) -> bytes:
     given = env.get(FINGERPRINT_KEY_ENV)
     return given.encode() if given else fingerprint_key()

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from ssot.errors import ProviderError
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import LiveSource, SourceContext, SourceResult
-from ssot.sources.live._secrets import category_for, fingerprint_now, key_from
+from ssot.sources.live._secrets import category_for, fingerprint_now, key_from, plain_name
 from ssot.supabase_api import (
     ManagementApi,
     ManagementApiError,
@@ -62,6 +62,15 @@ def _reason(exc: ManagementApiError) -> tuple[str, str | None]:
 
 def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
     result = SourceResult(NAME, configured=platform.project is not None)
+    try:
+        return _collect(platform, ctx, result)
+    # An answer nobody foresaw is a gap for this part, never a crash of the whole audit.
+    except Exception as exc:
+        result.gap("management api", f"unexpected answer ({type(exc).__name__}); the rest was not read")
+        return result
+
+
+def _collect(platform: Platform, ctx: SourceContext, result: SourceResult) -> SourceResult:
     project = platform.project
     if project is None:
         return result
@@ -121,6 +130,9 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
         return result
     declared = {s.name: s for s in platform.edge_secrets}
     for s in listed:
+        if plain_name(s.name, 256) is None:
+            result.gap("edge function secrets", "a secret with an unusable name (not shown) was not read")
+            continue
         decl = declared.get(s.name)
         matches: bool | None = None
         if decl is not None and decl.value.kind == "env" and decl.value.ref and ctx.env.get(decl.value.ref):
