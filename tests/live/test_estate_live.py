@@ -107,6 +107,19 @@ def test_no_planted_value_appears(estate_live: list[SourceResult]) -> None:
                     [(f.explain, f.propose, f.metadata) for f in findings])
     for v in values:
         assert v not in text
+    # ...nor in any report format, with the sources' gaps as the incomplete list.
+    from ssot.reporters import render
+    from ssot.reporters._report import Report
+    from ssot.rules import all_rules
+
+    report = Report(command="audit", target="dev", findings=findings, rules=all_rules(),
+                    incomplete=[g.describe() for r in estate_live for g in r.gaps],
+                    default_artifact="stacks/Pulumi.dev.yaml")
+    for fmt in ("text", "json", "sarif", "markdown"):
+        out = render(report, fmt)
+        assert "ir_cron_legacy_export" in out, fmt
+        for v in values:
+            assert v not in out, fmt
 
 
 def _strings(node: Any) -> Iterator[str]:
