@@ -39,6 +39,7 @@ from typing import Any, NoReturn
 
 from ssot.errors import ProviderError, SourceUnavailable
 from ssot.names import project_ref_problem
+from ssot.shape import describe
 
 log = logging.getLogger(__name__)
 
@@ -201,10 +202,10 @@ class ManagementApi:
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ProviderError(f"api_url: expected an http(s) URL such as {DEFAULT_BASE_URL}, "
-                                f"got {base_url!r}")
+                                f"got {describe(base_url)}")
         if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
             # A bearer token over plain HTTP to another machine would be readable on the wire.
-            raise ProviderError(f"api_url: plain http is only accepted for loopback, got {base_url!r}")
+            raise ProviderError(f"api_url: plain http is only accepted for loopback, got {describe(base_url)}")
         self._token = access_token
         self._base_url = base_url.rstrip("/")
         self._retry = retry or RetryPolicy()

@@ -79,7 +79,7 @@ DATA_HOLDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"embedding|vector", re.IGNORECASE), "embedding"),
     (re.compile(r"agent_?memory|ai_?memory|llm_?memory|conversation_?memory|memory_?store", re.IGNORECASE),
      "agent_memory"),
-    (re.compile(r"(^|_)kpi(s)?($|_)|metric", re.IGNORECASE), "kpi"),
+    (re.compile(r"(^|_)kpi(s)?(_|\Z)|metric", re.IGNORECASE), "kpi"),
 )
 _DATA_WORDS = ("embedding", "vector", "memory", "kpi", "metric")
 # Odoo's own parameters that are named like credentials but are Odoo's internals, not a platform
