@@ -291,3 +291,10 @@ def test_hostile_names_and_answers(tmp_path: Path, standin: Any, monkeypatch: py
     result = SOURCE.collect(_platform(tmp_path, s.url), _ctx())
     assert ("ir.cron (fields_get)", "unexpected response (response larger than 2000 bytes)") in [
         (g.object, g.reason) for g in result.gaps]
+
+
+def test_json2_against_an_older_odoo_says_which_protocol(tmp_path: Path, standin: Any) -> None:
+    s = standin("17.0")
+    result = SOURCE.collect(_platform(tmp_path, s.url, "json2"), _ctx(API_KEY))
+    assert [g.object for g in result.gaps] == ["login"]
+    assert "audit.odoo.protocol: xmlrpc" in result.gaps[0].reason and not result.inventory.assets

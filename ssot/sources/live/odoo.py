@@ -584,7 +584,10 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
         try:
             rpc.login()
         except OdooCallError as exc:
-            result.gap("login", _REASONS.get(exc.kind, "unexpected response"),
+            reason = _REASONS.get(exc.kind, "unexpected response")
+            if exc.kind == "missing" and protocol == "json2":
+                reason = "no JSON-2 API at this URL (Odoo 19 and later); for older Odoo set audit.odoo.protocol: xmlrpc"
+            result.gap("login", reason,
                        "an active Odoo user with this login and password (or API key)" if exc.kind == "auth"
                        else None)
             return result
