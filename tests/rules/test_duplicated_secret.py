@@ -112,6 +112,20 @@ CASES = [
         vault(p, fp=None), edge(p, fp=FP_A), aws(p, FP_A)], expect=[
         Expect("aws-secret:prod/stripe, " + VAULT_EDGE, Severity.HIGH, AWS_LOC),
     ]),
+    # Live: the Management API gives an Edge Function secret only as its value's SHA-256; the sources keep
+    # a keyed fingerprint of that digest (props.digest_fingerprint), for Edge and AWS values alike.
+    Case("violation: edge secret and aws secret linked by digest fingerprint", lambda p: [
+        Asset(Kind.EDGE_SECRET, Store.EDGE, "STRIPE_KEY", p, EDGE_LOC,
+              props={"category": "api-key", "digest_fingerprint": FP_B}),
+        Asset(Kind.AWS_SECRET, Store.AWS_SECRETS_MANAGER, "prod/stripe", p, AWS_LOC,
+              props={"category": "api-key", "secure": True, "digest_fingerprint": FP_B}, fingerprint=FP_A),
+        # near miss: another edge secret whose digest differs
+        Asset(Kind.EDGE_SECRET, Store.EDGE, "OTHER_KEY", p, EDGE_LOC,
+              props={"category": "api-key", "digest_fingerprint": "c" * 64}),
+    ], expect=[
+        Expect("aws-secret:prod/stripe, edge:STRIPE_KEY", Severity.HIGH, AWS_LOC,
+               explain_has=["2 places across 2 store(s)"], metadata_has={"linked_by": "fingerprint"}),
+    ]),
     # Test-path policy: test suites share fixture passwords on purpose; a credential format still counts.
     Case("near miss: one fixture password in two test files", lambda p: [
         fixture(p, "addons/acme/tests/test_login.py", TEST_A), fixture(p, "addons/acme/tests/test_signup.py", TEST_B)]),
