@@ -4,6 +4,7 @@
   ssot show [--stack local]         the platform a stack declares, as a table of resources
   ssot preview --stack NAME         the Pulumi program evaluated offline, checked against the doctrine
   ssot scan [PATH]                  the repository's files checked against the doctrine
+  ssot audit --stack NAME           the live platform: drift from the stack and doctrine violations
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 incomplete.
 """
@@ -58,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = sub.add_parser("db", help="the local Supabase database")
-    db.add_argument("action", choices=("start", "stop", "status"))
+    db.add_argument("action", choices=("start", "stop", "status", "auditor"),
+                    help="auditor: set up the audit's least-privilege access (audits/postgres/auditor.sql)")
+    db.add_argument("--role", default="ssot_auditor", help="auditor: the auditor role (default: ssot_auditor)")
     db.add_argument("--datadir", type=Path, help="cluster directory (default: .pgdata in the project)")
     db.add_argument("--port", type=int, help="TCP port (default: $SSOT_LOCAL_DB_PORT or 54329)")
 
@@ -75,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("path", nargs="?", type=Path, default=Path("."))
     sc.add_argument("--no-checkov", action="store_true", help="run only ssot's own scanners")
     _report_options(sc)
+
+    au = sub.add_parser("audit", help="read the live platform and check drift and the doctrine")
+    au.add_argument("--stack", required=True)
+    au.add_argument("--root", type=Path, default=Path("."), help="the Pulumi project (default: .)")
+    au.add_argument("--state", type=Path, help="the declared side from a `pulumi stack export` file instead of the "
+                                               "program")
+    au.add_argument("--datadir", type=Path, help="the local database's directory, as `ssot db` takes it")
+    au.add_argument("--local-db", action="store_true",
+                    help="audit the local database (`ssot db start`) instead of the one the stack declares")
+    _report_options(au)
     return parser
 
 
@@ -88,6 +101,12 @@ def _cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "stop":
         stopped = localdb.stop(args.datadir)
         print("local database stopped" if stopped else "local database was not running")
+    elif args.action == "auditor":
+        from ssot.auditor_setup import setup_local
+
+        role = setup_local(args.datadir, args.role)
+        print(f"auditor access set up for role {role} (audits/postgres/auditor.sql and the Vault fingerprint "
+              "function)")
     else:
         st = localdb.status(args.datadir)
         if st.running:
@@ -138,7 +157,8 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
     report = Report(command=command, target=result.target, findings=active, suppressed=suppressed,
                     fail_on=args.fail_on, incomplete=list(result.inventory.incomplete), rules=all_rules(),
                     default_artifact=result.default_artifact, warnings=warnings, root=str(root),
-                    information_uri=information_uri_from_env(dict(os.environ)))
+                    information_uri=information_uri_from_env(dict(os.environ)),
+                    audit=getattr(result, "audit", None))
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     _write(render(report, args.format, color=color and args.format == "text"), args.output)
@@ -163,7 +183,18 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return _report("scan", args, scan(root, use_checkov=not args.no_checkov), root)
 
 
-COMMANDS = {"db": _cmd_db, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan}
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from ssot.pipeline import audit
+    from ssot.progress import source_progress
+
+    root = args.root.resolve()
+    with source_progress(enabled=sys.stdout.isatty() and sys.stderr.isatty()) as progress:
+        result = audit(root, args.stack, state=args.state, datadir=args.datadir, local_db=args.local_db,
+                       progress=progress)
+    return _report("audit", args, result, root)
+
+
+COMMANDS = {"db": _cmd_db, "audit": _cmd_audit, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
