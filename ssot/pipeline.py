@@ -140,6 +140,9 @@ def _annotate_live(live: Inventory, platform: Platform) -> None:
     """A live catalog does not know the doctrine facts the declaration gives (a role's kind, a schema's
     domain, a secret's category): take them from the stack by name, as the scan does for tables."""
     kinds = {r.name: r.kind for r in platform.roles}
+    if platform.audit and platform.audit.db_user:
+        # The role the audit connects as is the auditor, declared as a role or only named here.
+        kinds.setdefault(platform.audit.db_user, "auditor")
     odoo_raw = {r.name for r in platform.roles if r.odoo_raw_allowed}
     domains = {s.name: s.domain for s in platform.schemas}
     categories = {v.name: v.category for v in platform.vault_secrets}

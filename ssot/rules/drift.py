@@ -117,7 +117,8 @@ def _owned(a: Asset, declared_schemas: set[str], declared_roles: set[str], audit
     if a.kind == Kind.SCHEMA:
         return not p.get("supabase_builtin")
     if a.kind == Kind.ROLE:
-        return not p.get("supabase_builtin") and not p.get("pseudo") and not a.name.startswith("pg_")
+        return (not p.get("supabase_builtin") and not p.get("pseudo") and not a.name.startswith("pg_")
+                and a.name not in auditors)
     if a.kind in (Kind.GRANT, Kind.DEFAULT_PRIVILEGE):
         schema, role = str(p.get("schema")), str(p.get("role"))
         if schema == AUDIT_SCHEMA or (role in auditors and schema in ("vault", "cron")):
