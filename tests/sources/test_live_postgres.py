@@ -259,3 +259,12 @@ def test_ssot_db_auditor_sets_up_the_local_database(pg: psycopg.Connection, loca
     assert probe == (fingerprint("p", key.encode()),)
     assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", "Bad-Name"]) == 2
     pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+
+
+def test_no_fingerprint_key_in_vault_is_a_gap(estate: str, pg: psycopg.Connection, local_db: localdb.LocalDb,
+                                              tmp_path: Path) -> None:
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+    res = source.collect(platform(tmp_path), ctx(local_db, tmp_path))
+    (gap,) = res.gaps
+    assert gap.object == "vault fingerprints" and "no ssot_fingerprint_key" in gap.reason
+    assert by(res, Kind.VAULT_SECRET)["lt_webhook"].fingerprint is None  # type: ignore[attr-defined]
