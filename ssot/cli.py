@@ -12,18 +12,48 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
+import re
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ssot import __version__
 from ssot.errors import SsotError
 from ssot.findings import Severity
+from ssot.shape import describe
 
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+_ARG_VALUE = (
+    (re.compile(r"(invalid choice: )(.+?)( \(choose from .*)\Z", re.DOTALL), 2),
+    (re.compile(r"(invalid \w+ value: )(.+)()\Z", re.DOTALL), 2),
+    (re.compile(r"(unrecognized arguments: )(.+)()\Z", re.DOTALL), 2),
+)
+
+
+def _value_free(message: str) -> str:
+    """argparse's message with the offending argument described by shape, not quoted: arguments
+    often come from CI variables, and a secret given to the wrong option must not reach the log."""
+    for rx, group in _ARG_VALUE:
+        m = rx.search(message)
+        if m:
+            raw = m.group(group)
+            try:
+                value = ast.literal_eval(raw)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                value = raw
+            return message[:m.start()] + m.group(1) + describe(value) + m.group(3)
+    return message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        super().error(_value_free(message))
 
 
 def _severity(text: str) -> Severity:
@@ -48,10 +78,13 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", type=Path, help="only findings not in this baseline count")
     p.add_argument("--write-baseline", type=Path, help="record the current findings as the baseline and exit 0")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--store", action="store_true",
+                   help="record the run and its findings in the audit schema of the database named by the "
+                        "environment variable SSOT_STORE_DSN")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ssot", description=__doc__.split("\n\n")[0] if __doc__ else None,
+    parser = _Parser(prog="ssot", description=__doc__.split("\n\n")[0] if __doc__ else None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
                                          "Exit codes: 0 clean, 1 findings at or above --fail-on, "
                                          "2 bad usage or config, 3 incomplete."))
@@ -87,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--datadir", type=Path, help="the local database's directory, as `ssot db` takes it")
     au.add_argument("--local-db", action="store_true",
                     help="audit the local database (`ssot db start`) instead of the one the stack declares")
+    au.add_argument("--source", action="append", metavar="NAME",
+                    help="read only this live source (repeatable; the others are reported as skipped)")
     _report_options(au)
     return parser
 
@@ -145,7 +180,7 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
     for spec in args.also:
         fmt, sep, target = spec.partition("=")
         if not sep or not target:
-            raise SsotError(f"--also {spec!r}: expected FORMAT=PATH, e.g. sarif=ssot.sarif")
+            raise SsotError(f"--also: expected FORMAT=PATH, e.g. sarif=ssot.sarif; got {describe(spec)}")
         extra.append((fmt, Path(target)))
     active, suppressed, warnings = suppressions.apply(
         result.findings, suppressions_file=args.suppressions, baseline_file=args.baseline, root=root,
@@ -159,6 +194,19 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
                     default_artifact=result.default_artifact, warnings=warnings, root=str(root),
                     information_uri=information_uri_from_env(dict(os.environ)),
                     audit=getattr(result, "audit", None))
+    store_error = None
+    if getattr(args, "store", False):
+        from ssot.store.run import declared_agent_roles, sources_for, store_report
+
+        try:
+            report.history = store_report(
+                report, command=command, root=root, started_at=args.started_at, stack=getattr(args, "stack", None),
+                sources_read=sources_for(command, args, result),
+                declared_agent_roles=declared_agent_roles(root, getattr(args, "stack", None))).history
+        except SsotError as exc:
+            if exc.exit_code != 3:
+                raise
+            store_error = exc
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     _write(render(report, args.format, color=color and args.format == "text"), args.output)
@@ -166,6 +214,10 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
         _write(render(report, fmt), target)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if store_error is not None:
+        # The report was written, but not where agents read it: not knowing is not passing.
+        print(f"ssot {command}: incomplete: {store_error}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     return report.exit_code
 
 
@@ -190,7 +242,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     root = args.root.resolve()
     with source_progress(enabled=sys.stdout.isatty() and sys.stderr.isatty()) as progress:
         result = audit(root, args.stack, state=args.state, datadir=args.datadir, local_db=args.local_db,
-                       progress=progress)
+                       progress=progress, only=args.source)
     return _report("audit", args, result, root)
 
 
@@ -200,6 +252,7 @@ COMMANDS = {"db": _cmd_db, "audit": _cmd_audit, "show": _cmd_show, "preview": _c
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.started_at = datetime.now(UTC)
     try:
         return COMMANDS[args.command](args)
     except SsotError as exc:
@@ -219,11 +272,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         if os.environ.get("SSOT_DEBUG") == "1":
             raise
-        # An unexpected error's text may quote data it was handling (a connection string, a
-        # value): only its type is shown unless the user asks for the traceback.
-        print(f"ssot {args.command}: internal error ({type(exc).__name__}); rerun with SSOT_DEBUG=1 for the "
-              "traceback", file=sys.stderr)
-        return 70
+        # Only genuine bugs reach here: every input path raises an SsotError (2: bad usage or config;
+        # 3: a source not read) naming the file. The run did not finish, so its result is unknown:
+        # 3, "incomplete", which can never be mistaken for a pass and stays within the documented
+        # exit codes (0-3). An unexpected error's text may quote data it was handling (a connection
+        # string, a value): only its type is shown unless the user asks for the traceback.
+        print(f"ssot {args.command}: internal error ({type(exc).__name__}): the run is incomplete; rerun with "
+              "SSOT_DEBUG=1 for the traceback", file=sys.stderr)
+        return EXIT_INCOMPLETE
 
 
 if __name__ == "__main__":

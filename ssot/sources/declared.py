@@ -44,7 +44,7 @@ C_SUPABASE = "ssot:platform:SupabasePlatform"
 # legitimate secret, since CrossGuard shows them in the clear).
 _SECRET_INPUTS = frozenset({"value", "conninfo", "fingerprint_key", "access_token", "db_pass", "password",
                             "__provider"})
-_PLACEHOLDER = re.compile(r"^<(secret|env) [^>]+>$|^<local database>$")
+_PLACEHOLDER = re.compile(r"^<(secret|env) [^>]+>\Z|^<local database>\Z")
 
 SOURCE_PROVENANCE = {"secret-config": "secret-config", "generated": "generated",
                      "managed-outside": "managed-outside", "env": "reference", "literal": "literal"}
