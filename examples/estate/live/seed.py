@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -72,11 +73,24 @@ def _deploy(conn: psycopg.Connection, decl: Platform) -> None:
         conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT {} ON {} TO {}").format(
             ident(d.owner), ident(d.schema), sql.SQL(", ").join(sql.SQL(p) for p in d.privileges),
             sql.SQL(PLURAL[d.on]), ident(d.role)))
+    shared = _shared_values()
     for v in decl.vault_secrets:
-        # A fresh random value per run: the estate holds no secret, and none is ever shown.
-        conn.execute("SELECT vault.create_secret(%s, %s, %s)", (secrets.token_urlsafe(32), v.name, v.description))
+        # A fresh random value per run (the estate holds no secret, and none is ever shown), except the
+        # published fake value the estate's other stores also hold (live/README.md, "The shared canary").
+        value = shared.get(v.name) or secrets.token_urlsafe(32)
+        conn.execute("SELECT vault.create_secret(%s, %s, %s)", (value, v.name, v.description))
     for j in decl.cron_jobs:
         conn.execute("SELECT cron.schedule(%s, %s, %s)", (j.name, j.schedule, j.command))
+
+
+def _shared_values() -> dict[str, str]:
+    """Vault name -> the synthetic value AWS (aws-data.json) also holds under `acme/<name>`."""
+    path = HERE / "aws-data.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    return {str(x["name"]).removeprefix("acme/"): str(x["value"]) for x in data.get("secrets", [])
+            if str(x.get("name", "")).startswith("acme/") and x.get("name") == "acme/stripe_api_key"}
 
 
 def _secret(_value: Any) -> dict[str, str]:
@@ -119,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         _reset(conn, decl, auditor)
         with conn.transaction():
             _deploy(conn, decl)
-        auditor_setup.apply(conn, auditor, stack_derived_key(decl.name, decl.stack))
+        # The key the audit fingerprints under: SSOT_FINGERPRINT_KEY when set (as a declared
+        # fingerprintKey would be), else the stack's derived key, which the program uses without one.
+        key = os.environ.get("SSOT_FINGERPRINT_KEY") or stack_derived_key(decl.name, decl.stack)
+        auditor_setup.apply(conn, auditor, key)
         state = _state(conn)
         if not args.no_drift:
             with conn.transaction():
