@@ -4,6 +4,7 @@
   ssot show [--stack local]         the platform a stack declares, as a table of resources
   ssot preview --stack NAME         the Pulumi program evaluated offline, checked against the doctrine
   ssot scan [PATH]                  the repository's files checked against the doctrine
+  ssot audit --stack NAME           the live platform: drift from the stack and doctrine violations
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 incomplete.
 """
@@ -92,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = sub.add_parser("db", help="the local Supabase database")
-    db.add_argument("action", choices=("start", "stop", "status"))
+    db.add_argument("action", choices=("start", "stop", "status", "auditor"),
+                    help="auditor: set up the audit's least-privilege access (audits/postgres/auditor.sql)")
+    db.add_argument("--role", default="ssot_auditor", help="auditor: the auditor role (default: ssot_auditor)")
     db.add_argument("--datadir", type=Path, help="cluster directory (default: .pgdata in the project)")
     db.add_argument("--port", type=int, help="TCP port (default: $SSOT_LOCAL_DB_PORT or 54329)")
 
@@ -118,6 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
                          "was introduced and whether HEAD still holds it")
     sc.add_argument("--since", metavar="REF", help="with --history: only commits not reachable from REF")
     _report_options(sc)
+
+    au = sub.add_parser("audit", help="read the live platform and check drift and the doctrine")
+    au.add_argument("--stack", required=True)
+    au.add_argument("--root", type=Path, default=Path("."), help="the Pulumi project (default: .)")
+    au.add_argument("--state", type=Path, help="the declared side from a `pulumi stack export` file instead of the "
+                                               "program")
+    au.add_argument("--datadir", type=Path, help="the local database's directory, as `ssot db` takes it")
+    au.add_argument("--local-db", action="store_true",
+                    help="audit the local database (`ssot db start`) instead of the one the stack declares")
+    au.add_argument("--source", action="append", metavar="NAME",
+                    help="read only this live source (repeatable; the others are reported as skipped)")
+    _report_options(au)
     return parser
 
 
@@ -131,6 +146,12 @@ def _cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "stop":
         stopped = localdb.stop(args.datadir)
         print("local database stopped" if stopped else "local database was not running")
+    elif args.action == "auditor":
+        from ssot.auditor_setup import setup_local
+
+        role = setup_local(args.datadir, args.role)
+        print(f"auditor access set up for role {role} (audits/postgres/auditor.sql and the Vault fingerprint "
+              "function)")
     else:
         st = localdb.status(args.datadir)
         if st.running:
@@ -182,7 +203,8 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
     report = Report(command=command, target=result.target, findings=active, suppressed=suppressed,
                     fail_on=args.fail_on, incomplete=list(result.inventory.incomplete), rules=all_rules(),
                     default_artifact=result.default_artifact, warnings=warnings, root=str(root),
-                    information_uri=information_uri_from_env(dict(os.environ)))
+                    information_uri=information_uri_from_env(dict(os.environ)),
+                    audit=getattr(result, "audit", None))
     store_error = None
     if getattr(args, "store", False):
         from ssot.store.run import declared_agent_roles, sources_for, store_report
@@ -232,7 +254,18 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return _report("scan", args, result, root)
 
 
-COMMANDS = {"db": _cmd_db, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan}
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from ssot.pipeline import audit
+    from ssot.progress import source_progress
+
+    root = args.root.resolve()
+    with source_progress(enabled=sys.stdout.isatty() and sys.stderr.isatty()) as progress:
+        result = audit(root, args.stack, state=args.state, datadir=args.datadir, local_db=args.local_db,
+                       progress=progress, only=args.source)
+    return _report("audit", args, result, root)
+
+
+COMMANDS = {"db": _cmd_db, "audit": _cmd_audit, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
