@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("path", nargs="?", type=Path, default=Path("."))
     sc.add_argument("--no-checkov", action="store_true", help="run only ssot's own scanners")
     _report_options(sc)
+
+    sv = sub.add_parser("serve", help="the audit worker: run and store the audits the platform's pg_cron job "
+                                      "requests (audit.requests; database from SSOT_STORE_DSN)")
+    sv.add_argument("--root", type=Path, default=Path("."), help="the Pulumi project (default: .)")
+    sv.add_argument("--once", action="store_true", help="run what is pending, then exit")
+    sv.add_argument("--poll", type=float, default=30.0, metavar="SECONDS",
+                    help="also look for requests this often, in case a notification was missed (default: 30)")
     return parser
 
 
@@ -184,7 +191,15 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return _report("scan", args, scan(root, use_checkov=not args.no_checkov), root)
 
 
-COMMANDS = {"db": _cmd_db, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan}
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from ssot.store.worker import serve
+
+    handled = serve(args.root.resolve(), once=args.once, poll_seconds=max(args.poll, 0.5))
+    print(f"audit worker: {handled} request{'' if handled == 1 else 's'} handled", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"db": _cmd_db, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan, "serve": _cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -87,6 +87,13 @@ class Platform(pulumi.ComponentResource):
         self.cron = CronJobs("cron", CronJobsArgs(
             conninfo=conninfo, jobs=decl.cron_jobs, base_depends_on=[*base_deps, *self._cron_extension()],
             schemas=dict(self.schemas.schemas), vault_secrets=dict(self.vault.secrets)), me)
+        if decl.audit_schedule is not None:
+            from ssot.components.audit_schedule import AuditSchedule, AuditScheduleArgs
+
+            self.audit_schedule = AuditSchedule("audit-schedule", AuditScheduleArgs(
+                conninfo=conninfo, schedule=decl.audit_schedule, stack=decl.stack,
+                depends_on=[*base_deps, *self._cron_extension()], schemas=dict(self.schemas.schemas),
+                vault_secrets=dict(self.vault.secrets)), me)
         self.supabase = supabase
         outputs: dict[str, object] = {
             "schemas": sorted(self.schemas.schemas), "roles": sorted(self.roles.roles),

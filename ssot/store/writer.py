@@ -26,8 +26,9 @@ from ssot.names import RESERVED_ROLES
 from ssot.reporters._report import Report, finding_dict, suppression_of
 from ssot.store.errors import StoreConfigError
 
-AGENT_VIEWS = ("open_findings", "suppressed_findings", "finding_lifecycle", "run_history", "run_finding_history")
-_TABLES = ("runs", "findings", "run_findings", "schema_migrations")
+AGENT_VIEWS = ("open_findings", "suppressed_findings", "finding_lifecycle", "run_history", "run_finding_history",
+               "request_history")
+_TABLES = ("runs", "findings", "run_findings", "schema_migrations", "requests")
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 
 
@@ -43,6 +44,7 @@ class RunRecord:
     stack: str | None = None
     commit_sha: str | None = None
     sources_read: Sequence[str] = field(default_factory=tuple)
+    request_id: int | None = None  # the audit.requests row this run answers (the worker's runs)
 
 
 def _row(f: Finding, suppressed: bool) -> dict[str, Any]:
@@ -170,12 +172,12 @@ def store_run(conn: psycopg.Connection, report: Report, run: RunRecord) -> int:
         cur = conn.execute(
             "INSERT INTO audit.runs (command, scope, stack, target, commit_sha, tool_version, started_at,"
             " finished_at, sources_read, sources_not_read, complete, verdict, exit_code, fail_on, critical, high,"
-            " medium, low, info, blocking, suppressed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-            " %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            " medium, low, info, blocking, suppressed, request_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (run.command, run.scope, run.stack, run.target, run.commit_sha, report.tool_version, run.started_at,
              run.finished_at, list(run.sources_read), list(report.incomplete), complete, report.verdict,
              report.exit_code, report.fail_on.label, counts["critical"], counts["high"], counts["medium"],
-             counts["low"], counts["info"], len(report.blocking), len(report.suppressed)))
+             counts["low"], counts["info"], len(report.blocking), len(report.suppressed), run.request_id))
         row = cur.fetchone()
         assert row is not None
         run_id = int(row[0])
