@@ -4,6 +4,7 @@
   ssot show [--stack local]         the platform a stack declares, as a table of resources
   ssot preview --stack NAME         the Pulumi program evaluated offline, checked against the doctrine
   ssot scan [PATH]                  the repository's files checked against the doctrine
+  ssot audit --stack NAME           the live platform: drift from the stack and doctrine violations
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 incomplete.
 """
@@ -62,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = sub.add_parser("db", help="the local Supabase database")
-    db.add_argument("action", choices=("start", "stop", "status"))
+    db.add_argument("action", choices=("start", "stop", "status", "auditor"),
+                    help="auditor: set up the audit's least-privilege access (audits/postgres/auditor.sql)")
+    db.add_argument("--role", default="ssot_auditor", help="auditor: the auditor role (default: ssot_auditor)")
     db.add_argument("--datadir", type=Path, help="cluster directory (default: .pgdata in the project)")
     db.add_argument("--port", type=int, help="TCP port (default: $SSOT_LOCAL_DB_PORT or 54329)")
 
@@ -80,12 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--no-checkov", action="store_true", help="run only ssot's own scanners")
     _report_options(sc)
 
-    sv = sub.add_parser("serve", help="the audit worker: run and store the audits the platform's pg_cron job "
-                                      "requests (audit.requests; database from SSOT_STORE_DSN)")
-    sv.add_argument("--root", type=Path, default=Path("."), help="the Pulumi project (default: .)")
-    sv.add_argument("--once", action="store_true", help="run what is pending, then exit")
-    sv.add_argument("--poll", type=float, default=30.0, metavar="SECONDS",
-                    help="also look for requests this often, in case a notification was missed (default: 30)")
+    au = sub.add_parser("audit", help="read the live platform and check drift and the doctrine")
+    au.add_argument("--stack", help="the stack to audit (required, except with --serve)")
+    au.add_argument("--root", type=Path, default=Path("."), help="the Pulumi project (default: .)")
+    au.add_argument("--state", type=Path, help="the declared side from a `pulumi stack export` file instead of the "
+                                               "program")
+    au.add_argument("--datadir", type=Path, help="the local database's directory, as `ssot db` takes it")
+    au.add_argument("--local-db", action="store_true",
+                    help="audit the local database (`ssot db start`) instead of the one the stack declares")
+    _report_options(au)
+    au.add_argument("--serve", action="store_true",
+                    help="be the audit worker: run and store the audits the platform's pg_cron job requests "
+                         "(audit.requests, LISTEN/NOTIFY; database from SSOT_STORE_DSN)")
+    au.add_argument("--once", action="store_true", help="with --serve: run what is pending, then exit")
+    au.add_argument("--poll", type=float, default=30.0, metavar="SECONDS",
+                    help="with --serve: also look for requests this often, in case a notification was missed "
+                         "(default: 30)")
     return parser
 
 
@@ -99,6 +112,12 @@ def _cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "stop":
         stopped = localdb.stop(args.datadir)
         print("local database stopped" if stopped else "local database was not running")
+    elif args.action == "auditor":
+        from ssot.auditor_setup import setup_local
+
+        role = setup_local(args.datadir, args.role)
+        print(f"auditor access set up for role {role} (audits/postgres/auditor.sql and the Vault fingerprint "
+              "function)")
     else:
         st = localdb.status(args.datadir)
         if st.running:
@@ -149,7 +168,8 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
     report = Report(command=command, target=result.target, findings=active, suppressed=suppressed,
                     fail_on=args.fail_on, incomplete=list(result.inventory.incomplete), rules=all_rules(),
                     default_artifact=result.default_artifact, warnings=warnings, root=str(root),
-                    information_uri=information_uri_from_env(dict(os.environ)))
+                    information_uri=information_uri_from_env(dict(os.environ)),
+                    audit=getattr(result, "audit", None))
     store_error = None
     if getattr(args, "store", False):
         from ssot.store.run import declared_agent_roles, sources_for, store_report
@@ -191,15 +211,34 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return _report("scan", args, scan(root, use_checkov=not args.no_checkov), root)
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    from ssot.store.worker import serve
+def _serve(args: argparse.Namespace) -> int:
+    from ssot.store.worker import child_runner, serve
 
-    handled = serve(args.root.resolve(), once=args.once, poll_seconds=max(args.poll, 0.5))
+    passed = ["--local-db"] if args.local_db else []
+    if args.datadir:
+        passed += ["--datadir", str(args.datadir.resolve())]
+    handled = serve(args.root.resolve(), once=args.once, poll_seconds=max(args.poll, 0.5),
+                    runner=child_runner(passed))
     print(f"audit worker: {handled} request{'' if handled == 1 else 's'} handled", file=sys.stderr)
     return 0
 
 
-COMMANDS = {"db": _cmd_db, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan, "serve": _cmd_serve}
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from ssot.pipeline import audit
+    from ssot.progress import source_progress
+
+    if args.serve:
+        return _serve(args)
+    if not args.stack:
+        raise SsotError("--stack NAME is required (or --serve, to run the audits the platform requests)")
+    root = args.root.resolve()
+    with source_progress(enabled=sys.stdout.isatty() and sys.stderr.isatty()) as progress:
+        result = audit(root, args.stack, state=args.state, datadir=args.datadir, local_db=args.local_db,
+                       progress=progress)
+    return _report("audit", args, result, root)
+
+
+COMMANDS = {"db": _cmd_db, "audit": _cmd_audit, "show": _cmd_show, "preview": _cmd_preview, "scan": _cmd_scan}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

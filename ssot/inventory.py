@@ -38,6 +38,9 @@ Asset conventions (sources must fill these; rules rely on nothing else). `name` 
                redacted (see fingerprint.redact); fingerprint (of the literal)
 - SCHEDULE     work scheduled outside pg_cron/n8n; store says where (GITHUB_ACTIONS, CRONTAB, ODOO);
                props: schedule, scheduler, command (may be None), justified (bool)
+- SECRET_FUNCTION  a SECURITY DEFINER function whose body reads vault.decrypted_secrets (whoever may
+               execute it may read plaintext); name="schema.function(args)"; props: schema, owner,
+               executable_by (list[str], "PUBLIC" included), exposes, vault_own (bool), ssot_fingerprints (bool)
 - SUPABASE_PROJECT  name=project name; props: ref, region, organization
 - CONFIG_VALUE a plaintext config value where a secret reference is required; props: key, expected
 
@@ -81,6 +84,7 @@ class Kind(StrEnum):
     ODOO_MODULE = "odoo_module"
     ODOO_JOB = "odoo_job"
     ODOO_DATA_FIELD = "odoo_data_field"
+    SECRET_FUNCTION = "secret_function"
     SUPABASE_PROJECT = "supabase_project"
     CONFIG_VALUE = "config_value"
     SECRET_LITERAL = "secret_literal"

@@ -113,9 +113,15 @@ def store_report(report: Report, *, command: str, root: Path, started_at: dateti
 def sources_for(command: str, args: Any, result: Any) -> list[str]:
     """What the run read, for `audit.runs.sources_read` (what it could not read is the report's
     `incomplete`)."""
-    given = getattr(result, "sources_read", None)
-    if given:
-        return [str(s) for s in given]
+    audit = getattr(result, "audit", None)
+    if command == "audit" and isinstance(audit, dict):
+        read = ["declared stack" + (" (state export)" if getattr(args, "state", None) else " (program)")]
+        for s in audit.get("sources", []):
+            if s.get("status") == "read":
+                read.append(str(s.get("source")))
+            elif s.get("status") == "incomplete":
+                read.append(f"{s.get('source')} (partly: see sources_not_read)")
+        return read
     failed = {str(i).split(":", 1)[0] for i in getattr(result.inventory, "incomplete", [])}
     if command == "scan":
         read = ["repository files", "stack files"]

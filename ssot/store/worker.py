@@ -15,7 +15,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +41,18 @@ class Request:
 Runner = Callable[[Request, Path, Mapping[str, str]], int]
 
 
-def run_child(request: Request, root: Path, env: Mapping[str, str]) -> int:
+def child_runner(audit_args: Sequence[str] = ()) -> Runner:
+    """A runner that runs each request as a child ssot process storing its own run; `audit_args` are
+    passed to `ssot audit` children (e.g. --local-db --datadir DIR, as the worker was given them)."""
+    def run(request: Request, root: Path, env: Mapping[str, str]) -> int:
+        return run_child(request, root, env, audit_args if request.command == "audit" else ())
+    return run
+
+
+def run_child(request: Request, root: Path, env: Mapping[str, str], extra: Sequence[str] = ()) -> int:
     """Run the request as a child ssot process that stores its own run; returns its exit code."""
     argv = [sys.executable, "-m", "ssot.cli", request.command, "--stack", request.stack, "--root", str(root),
-            "--store", "--format", "text", "--output", os.devnull]
+            *extra, "--store", "--format", "text", "--output", os.devnull]
     child_env = {**env, REQUEST_ENV: str(request.id)}
     try:
         done = subprocess.run(argv, env=child_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

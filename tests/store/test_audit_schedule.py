@@ -176,3 +176,29 @@ def test_two_workers_never_run_one_request_twice(store: psycopg.Connection, stor
         t.join()
     assert sorted(seen) == sorted(set(seen)) and len(seen) == 6
     assert store.execute("SELECT count(*) FROM audit.requests WHERE state = 'done'").fetchone() == (6,)
+
+
+def test_audit_serve_runs_a_requested_audit(store: psycopg.Connection, store_dsn: str, local_db: object) -> None:
+    """`ssot audit --serve` (the CLI form): the request the job queued becomes a stored `ssot audit` run."""
+    import os
+    import subprocess
+    import sys
+
+    migrate(store)
+    store.execute(job_command(AuditSchedule(None, "* * * * *", worker=True), "local"))
+    done = subprocess.run([sys.executable, "-m", "ssot.cli", "audit", "--serve", "--once", "--root", str(ROOT),
+                           "--local-db", "--datadir", str(local_db.datadir)],  # type: ignore[attr-defined]
+                          env={**os.environ, "SSOT_STORE_DSN": store_dsn}, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "1 request handled" in done.stderr
+    row = store.execute("SELECT q.state, q.exit_code, r.command, r.stack, r.exit_code, r.sources_read[1] "
+                        "FROM audit.requests q JOIN audit.runs r ON r.request_id = q.id").fetchone()
+    assert row is not None and row[2:4] == ("audit", "local") and row[1] == row[4]
+    assert row[0] == ("done" if row[1] in (0, 1) else "failed") and row[5] == "declared stack (program)"
+
+
+def test_audit_needs_a_stack_unless_serving() -> None:
+    from ssot.cli import main
+
+    assert main(["audit"]) == 2
