@@ -33,6 +33,9 @@ NOTIFY_CHANNEL = "ssot_audit_requests"
 COMMANDS = ("audit", "preview")
 GITHUB_API = "https://api.github.com"
 DISPATCH_TIMEOUT_MS = 10_000
+# The workflow_dispatch inputs the job sends: the dispatched workflow must declare exactly these
+# (GitHub refuses a dispatch with undeclared inputs).
+DISPATCH_INPUTS = ("stack", "command")
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9_.-]{1,100}\Z")
 _WORKFLOW = re.compile(r"(?:[A-Za-z0-9_.-]{1,200}\.ya?ml|[0-9]{1,20})\Z")
@@ -105,6 +108,8 @@ def job_command(schedule: AuditSchedule, stack: str) -> str:
         if problem:
             raise ValueError("expected " + problem)
     secret = _lit(d.token_secret)
+    values = {"stack": stack, "command": schedule.command}
+    inputs = ", ".join(f"{_lit(k)}, {_lit(values[k])}" for k in DISPATCH_INPUTS)
     missing = _lit(f"ssot audit schedule: Vault secret {d.token_secret} is missing or empty")
     # A DO block so that a missing token fails the job (visible in cron.job_run_details) instead of
     # sending an unauthenticated request.
@@ -115,8 +120,7 @@ BEGIN
   IF token IS NULL OR token = '' THEN RAISE EXCEPTION {missing}; END IF;
   PERFORM net.http_post(
     url := {_lit(d.url)},
-    body := jsonb_build_object('ref', {_lit(d.ref)}, 'inputs', jsonb_build_object('stack', {_lit(stack)},
-                               'command', {_lit(schedule.command)})),
+    body := jsonb_build_object('ref', {_lit(d.ref)}, 'inputs', jsonb_build_object({inputs})),
     params := '{{}}'::jsonb,
     headers := jsonb_build_object('Authorization', 'Bearer ' || token,
                                   'Accept', 'application/vnd.github+json',
