@@ -173,3 +173,11 @@ def test_html_in_a_real_browser(tmp_path: Path, sink: tuple[int, list[str]]) -> 
     width, height = _png_size(shot)
     assert width >= 1000 and height >= 600
     assert len(shot) > 20_000  # a rendered page, not a blank one
+
+
+def test_html_draws_a_bounded_number_of_findings() -> None:
+    many = [f("hardcoded_secret", f"s{i}") for i in range(html.MAX_FINDINGS + 5)] + [f("odoo_cron", "o")]
+    text = html.render(Report(command="scan", target="t", findings=many, rules=all_rules()))
+    assert text.count('<article class="finding"') == html.MAX_FINDINGS
+    assert "5 more findings of this rule not drawn" in text and "1 more finding of this rule not drawn" in text
+    assert f"high<b>{len(many)}</b>" in text  # the counts cover them all

@@ -31,6 +31,9 @@ from ssot.reporters._report import (
 )
 
 _MAX_FIELD = 20_000  # one finding's explain/propose; longer text is cut with a note
+# Findings drawn in full; past this the page says how many more there are (the counts and charts
+# still cover all of them, and JSON/SARIF carry every one). Keeps the file a size a browser opens.
+MAX_FINDINGS = 2_000
 _SEVERITIES = sorted(Severity, reverse=True)
 _COLORS = {"critical": "#7b1fa2", "high": "#c62828", "medium": "#ef6c00", "low": "#0277bd", "info": "#607d8b"}
 _VERDICT_COLORS = {"pass": "#2e7d32", "fail": "#c62828", "incomplete": "#b26a00"}
@@ -338,11 +341,16 @@ def render(report: Report) -> str:
                f'<span class="meta"><span id="shown">{len(report.findings)}</span> shown</span></div>')
     if not report.findings:
         out.append('<p class="empty">No active findings.</p>')
+    budget = MAX_FINDINGS
     for rule_id, fs in groups:
         rule = report.rule(rule_id)
         about = f" — {_e(rule.title)}" if rule is not None else ""
         out.append(f'<section data-rule="{_e(rule_id)}"><h2>{_e(rule_id)}{about} ({len(fs)})</h2>')
-        out.extend(_finding(f, report) for f in fs)
+        out.extend(_finding(f, report) for f in fs[:max(budget, 0)])
+        if len(fs) > budget:
+            out.append(f'<p class="empty">{plural(len(fs) - max(budget, 0), "more finding")} of this rule not drawn '
+                       f"here (the page draws at most {MAX_FINDINGS:,}); JSON and SARIF list every one.</p>")
+        budget -= len(fs)
         out.append("</section>")
     if report.suppressed:
         out.append(f"<details><summary>{plural(len(report.suppressed), 'suppressed finding')}</summary><ul>"
