@@ -44,6 +44,16 @@ Asset conventions (sources must fill these; rules rely on nothing else). `name` 
 - SUPABASE_PROJECT  name=project name; props: ref, region, organization
 - CONFIG_VALUE a plaintext config value where a secret reference is required; props: key, expected
 
+Live assets (`ssot.sources.live`) carry the same props, the doctrine facts a catalog cannot know (a
+role's kind, a schema's domain, a secret's category) filled in from the stack by name, plus what only a
+live read sees: `location.object` names the live object (e.g. "cron.job 12", "vault.secrets <id>");
+SCHEMA/ROLE `supabase_builtin` (Supabase's own), ROLE `pseudo` (PUBLIC), `superuser`, `bypassrls`;
+SCHEMA `object_counts` ({"table"|"sequence"|"function": n}); VAULT_SECRET `id`, `named`, `updated_at`,
+`fingerprint_key` (the audit's own key secret), `fingerprint_key_differs` (the database's key is not
+this process's: its fingerprint is withheld); CRON_JOB `jobid`, `failed_runs`, `last_failure`. Live
+grants are per-object ACLs normalised to the declared names: privileges every object of a type in a
+schema grants become `role:type:schema` (objects ["*"]), the rest stay `role:type:schema.object`.
+
 Secrets additionally carry `provenance` (Provenance: where the value comes from: secret config key,
 generated, managed outside, literal). Duplicates are found by equal fingerprints or equal provenance
 refs across stores.

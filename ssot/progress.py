@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 ProgressFn = Callable[[str, str, int | None], None]
 
 
 @contextmanager
-def source_progress(*, enabled: bool) -> Iterator[ProgressFn | None]:
+def source_progress(*, enabled: bool, console: Any = None) -> Iterator[ProgressFn | None]:
+    """`console`: a rich Console to draw on (default: standard error)."""
     if not enabled:
         yield None
         return
@@ -23,7 +25,7 @@ def source_progress(*, enabled: bool) -> Iterator[ProgressFn | None]:
 
     tasks: dict[str, TaskID] = {}
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[source]}[/bold]"), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+                  TimeElapsedColumn(), console=console or Console(stderr=True), transient=True) as bar:
 
         def update(source: str, what: str, n: int | None) -> None:
             if source not in tasks:

@@ -174,3 +174,20 @@ def test_secrets_in_a_state_export_are_never_copied(tmp_path: Path) -> None:
     inv = inventory_from_resources(views)
     (asset,) = list(inv.assets)
     assert asset.fingerprint == "c" * 64 and canary not in repr(inv.assets)
+
+
+def test_a_fingerprint_key_other_than_the_databases_is_incomplete_not_equal(
+        estate_db: localdb.LocalDb, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    state = tmp_path / "state.json"
+    seed(estate_db, state, "--no-drift")
+    monkeypatch.setenv("SSOT_FINGERPRINT_KEY", "not-the-estate-key-0123456789")
+    try:
+        code, doc, _ = audit(estate_db, state, tmp_path, capsys=capsys)
+    finally:
+        from ssot.fingerprint import use_key
+
+        use_key(None)
+    assert code == 3
+    assert any("vault fingerprints" in s and "SSOT_FINGERPRINT_KEY" in s for s in doc["incomplete"])
+    assert not any(f["subject"].startswith("changed:supabase-vault") for f in doc["findings"])

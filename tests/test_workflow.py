@@ -159,11 +159,14 @@ def test_deploy_previews_applies_then_audits_each_stack() -> None:
     runs = [s.get("run", "") for s in steps]
     preview = next(i for i, r in enumerate(runs) if r.startswith("pulumi preview"))
     up = next(i for i, r in enumerate(runs) if r.startswith("pulumi up"))
+    export = next(i for i, r in enumerate(runs) if r.startswith("pulumi stack export"))
     audit = next(i for i, r in enumerate(runs) if "ssot audit" in r)
-    assert preview < up < audit == up + 1, "the audit runs right after the apply"
+    assert preview < up < export < audit == up + 2, "the audit runs right after the apply, on its state"
+    assert '--file "$RUNNER_TEMP/state.json"' in runs[export]  # outside reports/, never uploaded
     assert "--policy-pack policies" in runs[preview] and '--stack "$STACK"' in runs[preview]
     assert "--policy-pack policies" in runs[up] and "--yes" in runs[up] and "--suppress-outputs" in runs[up]
-    assert '.venv/bin/ssot audit --stack "$STACK" --store --fail-on high' in runs[audit]
+    audit_cmd = '.venv/bin/ssot audit --stack "$STACK" --state "$RUNNER_TEMP/state.json" --store --fail-on high'
+    assert audit_cmd in runs[audit]
     aws = next(s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
     assert "role-to-assume" in aws["with"] and not {"aws-access-key-id", "aws-secret-access-key"} & set(aws["with"])
     # The audit gets every credential the stacks' audit sections name, from the environment's secrets.
@@ -191,4 +194,4 @@ def test_the_dispatched_audit_workflow_accepts_what_the_schedule_sends() -> None
     job = next(iter(doc["jobs"].values()))
     assert job["concurrency"]["group"] == "ssot-deploy-${{ inputs.stack }}"  # never during an apply
     runs = "\n".join(s.get("run", "") for s in job["steps"])
-    assert '.venv/bin/ssot audit --stack "$STACK" --store' in runs
+    assert '.venv/bin/ssot audit --stack "$STACK" --state "$RUNNER_TEMP/state.json" --store' in runs

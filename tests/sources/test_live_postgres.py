@@ -237,3 +237,34 @@ def test_a_fingerprint_key_other_than_the_process_key_is_flagged(
         fp_module.use_key(None)
     secret = by(res, Kind.VAULT_SECRET)["lt_webhook"]
     assert secret.fingerprint is None and secret.props["fingerprint_key_differs"] is True  # type: ignore[attr-defined]
+
+
+def test_ssot_db_auditor_sets_up_the_local_database(pg: psycopg.Connection, local_db: localdb.LocalDb,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from ssot.cli import main
+
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+    assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
+    assert "auditor access set up for role ssot_auditor" in capsys.readouterr().out
+    assert pg.execute("SELECT to_regprocedure('ssot_audit.vault_fingerprints(text)') IS NOT NULL").fetchone() == (True,)
+    assert pg.execute(sql.SQL("SELECT has_function_privilege({}, 'ssot_audit.cron_jobs()', 'EXECUTE'), "
+                              "has_function_privilege('anon', 'ssot_audit.vault_fingerprints(text)', 'EXECUTE')")
+                      .format(sql.Literal(AUDITOR))).fetchone() == (True, False)
+    # the key is the local stack's (derived: it declares no fingerprintKey), so the audit's probe matches
+    from ssot.auditor_setup import local_stack_key
+
+    key = local_stack_key()
+    assert key is not None
+    probe = pg.execute("SELECT fingerprint FROM ssot_audit.vault_fingerprints('p') WHERE is_probe").fetchone()
+    assert probe == (fingerprint("p", key.encode()),)
+    assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", "Bad-Name"]) == 2
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+
+
+def test_no_fingerprint_key_in_vault_is_a_gap(estate: str, pg: psycopg.Connection, local_db: localdb.LocalDb,
+                                              tmp_path: Path) -> None:
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+    res = source.collect(platform(tmp_path), ctx(local_db, tmp_path))
+    (gap,) = res.gaps
+    assert gap.object == "vault fingerprints" and "no ssot_fingerprint_key" in gap.reason
+    assert by(res, Kind.VAULT_SECRET)["lt_webhook"].fingerprint is None  # type: ignore[attr-defined]
