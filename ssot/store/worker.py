@@ -62,7 +62,17 @@ def run_child(request: Request, root: Path, env: Mapping[str, str], extra: Seque
     return done.returncode
 
 
+def _abandon_stale(conn: psycopg.Connection) -> None:
+    # A worker that died mid-run leaves its request running forever: past the longest a run may take,
+    # it is marked failed so the history says so (the next scheduled request audits again).
+    conn.execute("UPDATE audit.requests SET state = 'failed', finished_at = clock_timestamp(),"
+                 " error = 'abandoned: the worker running it stopped before it finished'"
+                 " WHERE state = 'running' AND claimed_at < clock_timestamp() - make_interval(secs => %s)",
+                 (RUN_TIMEOUT_S * 2,))
+
+
 def _claim(conn: psycopg.Connection, worker: str) -> Request | None:
+    _abandon_stale(conn)
     row = conn.execute(
         "UPDATE audit.requests SET state = 'running', claimed_at = clock_timestamp(), claimed_by = %s"
         " WHERE id = (SELECT id FROM audit.requests WHERE state = 'pending' ORDER BY id"

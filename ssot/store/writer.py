@@ -212,6 +212,15 @@ def grant_agent_read(conn: psycopg.Connection, roles: Iterable[str]) -> list[str
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA audit TO {}").format(ident))
             conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(
                 sql.SQL(", ").join(sql.Identifier("audit", t) for t in _TABLES), ident))
+            # The identity sequences behind them too (default privileges may have granted them).
+            sequences = conn.execute(
+                "SELECT sn.nspname, s.relname FROM pg_class s JOIN pg_namespace sn ON sn.oid = s.relnamespace"
+                " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
+                "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+                " JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace"
+                " WHERE s.relkind = 'S' AND tn.nspname = 'audit' AND t.relname = ANY(%s)", (list(_TABLES),)).fetchall()
+            for nsp, rel in sequences:
+                conn.execute(sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.Identifier(nsp, rel), ident))
             conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
                 sql.SQL(", ").join(sql.Identifier("audit", v) for v in AGENT_VIEWS), ident))
             granted.append(role)

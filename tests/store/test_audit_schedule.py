@@ -202,3 +202,14 @@ def test_audit_needs_a_stack_unless_serving() -> None:
     from ssot.cli import main
 
     assert main(["audit"]) == 2
+
+
+def test_a_request_abandoned_by_a_dead_worker_is_marked_failed(store: psycopg.Connection, store_dsn: str) -> None:
+    migrate(store)
+    store.execute("INSERT INTO audit.requests (stack, state, claimed_at, claimed_by) VALUES "
+                  "('local', 'running', now() - interval '3 hours', 'gone:1'), "
+                  "('local', 'running', now() - interval '1 minute', 'busy:2')")
+    assert serve(ROOT, env={"SSOT_STORE_DSN": store_dsn}, once=True) == 0
+    states = store.execute("SELECT claimed_by, state, error FROM audit.requests ORDER BY id").fetchall()
+    assert states[0][:2] == ("gone:1", "failed") and "abandoned" in states[0][2]
+    assert states[1] == ("busy:2", "running", None)  # still within the time a run may take
