@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     _report_options(sc)
 
     au = sub.add_parser("audit", help="read the live platform and check drift and the doctrine")
-    au.add_argument("--stack", required=True)
+    au.add_argument("--stack", help="the stack to audit (required, except with --serve)")
     au.add_argument("--root", type=Path, default=Path("."), help="the Pulumi project (default: .)")
     au.add_argument("--state", type=Path, help="the declared side from a `pulumi stack export` file instead of the "
                                                "program")
@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--source", action="append", metavar="NAME",
                     help="read only this live source (repeatable; the others are reported as skipped)")
     _report_options(au)
+    au.add_argument("--serve", action="store_true",
+                    help="be the audit worker: run and store the audits the platform's pg_cron job requests "
+                         "(audit.requests, LISTEN/NOTIFY; database from SSOT_STORE_DSN)")
+    au.add_argument("--once", action="store_true", help="with --serve: run what is pending, then exit")
+    au.add_argument("--poll", type=float, default=30.0, metavar="SECONDS",
+                    help="with --serve: also look for requests this often, in case a notification was missed "
+                         "(default: 30)")
     return parser
 
 
@@ -254,10 +261,26 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return _report("scan", args, result, root)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from ssot.store.worker import child_runner, serve
+
+    passed = ["--local-db"] if args.local_db else []
+    if args.datadir:
+        passed += ["--datadir", str(args.datadir.resolve())]
+    handled = serve(args.root.resolve(), once=args.once, poll_seconds=max(args.poll, 0.5),
+                    runner=child_runner(passed))
+    print(f"audit worker: {handled} request{'' if handled == 1 else 's'} handled", file=sys.stderr)
+    return 0
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     from ssot.pipeline import audit
     from ssot.progress import source_progress
 
+    if args.serve:
+        return _serve(args)
+    if not args.stack:
+        raise SsotError("--stack NAME is required (or --serve, to run the audits the platform requests)")
     root = args.root.resolve()
     with source_progress(enabled=sys.stdout.isatty() and sys.stderr.isatty()) as progress:
         result = audit(root, args.stack, state=args.state, datadir=args.datadir, local_db=args.local_db,
