@@ -140,7 +140,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
     for a in inv.of(Kind.SECRET_LITERAL):
         ctx = literal_context(a)
         stype = _secret_type(a)
-        shape = safe_token(a.props.get("redacted"), r"[^\s]{0,8}…\(\d+ chars\)") or "redacted"
+        shape = safe_token(a.props.get("redacted"), r"[^\s]{0,40}…\(\d+ chars\)") or "redacted"
         detector = safe_token(a.props.get("detector"))
         secret_name = secret_name_for(stype)
         fixture = is_test_fixture(a)

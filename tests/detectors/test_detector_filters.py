@@ -93,6 +93,13 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         (PASSWORD, f"postgres://postgres:{PASSWORD}@localhost:54322/postgres", False),
         (SB_SECRET, "", False),
     ],
+    "is_cloud_resource_name": [
+        ("acme/*", '"Resource": "arn:aws:secretsmanager:*:*:secret:acme/*"', True),
+        ("prod/db-XyZ12a", '"arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db-XyZ12a"', True),
+        ("arn:aws:ssm:eu-central-1:123456789012:parameter/acme/token", "", True),
+        (PASSWORD, f'"Resource": "arn:aws:secretsmanager:*:*:secret:x", "password": "{PASSWORD}"', False),
+        (PASSWORD, f"secret: {PASSWORD}", False),
+    ],
     "is_public_by_design": [
         (ANON, "", True),
         (DEMO_ANON, "", True),

@@ -51,7 +51,7 @@ def literal(phase: Phase, where: str, context: str, loc: Location, stype: str = 
             store: Store = Store.REPOSITORY) -> Asset:
     return Asset(Kind.SECRET_LITERAL, store, f"{where}:{stype}", phase, loc,
                  props={"secret_type": stype, "detector": "CKV_SECRET_6", "context": context,
-                        "redacted": "sb_s…(41 chars)"}, fingerprint="f" * 64)
+                        "redacted": "sb_secret_…(41 chars)"}, fingerprint="f" * 64)
 
 
 TEST_PY = Location(path="addons/acme/tests/test_login.py", line=18, column=20)
@@ -126,7 +126,7 @@ CASES = [
                             "pulumi config set --secret supabaseSecretKey",
                             "select decrypted_secret from vault.decrypted_secrets where name = "
                             "'supabase_secret_key'", ROTATE],
-               explain_has=["sb_s…(41 chars)", "scripts/sync.py:12", "CKV_SECRET_6"],
+               explain_has=["sb_secret_…(41 chars)", "scripts/sync.py:12", "CKV_SECRET_6"],
                yaml_after=[("Declare it in Supabase Vault", VAULT_YAML)],
                platform_after=["Declare it in Supabase Vault"],
                applied=vault_from_config("supabase_secret_key", "supabaseSecretKey")),
