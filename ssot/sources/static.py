@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ssot.errors import ConfigError
 from ssot.inventory import Asset, Inventory, Kind, Phase, Store
-from ssot.safefile import NotRead, decode, read_bytes
+from ssot.safefile import NotRead, decode, read_bytes, remove_tree
 from ssot.sources import checkov as ck
 from ssot.sources._repo import (
     MAX_FILE_BYTES,
@@ -121,16 +121,16 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
     inv.incomplete.extend(f"not read: {line}" for line in not_read)
 
     run: ck.CheckovRun | None = None
-    staging: tempfile.TemporaryDirectory[str] | None = None
+    staging: str | None = None
     try:
         if use_checkov:
             exe = checkov_exe or ck.find_checkov()
             # checkov reads only a private copy of what passed the walk's filter (regular files,
             # no symlink, nothing outside the tree, nothing ignored, no YAML bomb), never the tree.
-            staging = tempfile.TemporaryDirectory(prefix="ssot-checkov-")
-            inv.incomplete.extend(stage(files, Path(staging.name)))
+            staging = tempfile.mkdtemp(prefix="ssot-checkov-")
+            inv.incomplete.extend(stage(files, Path(staging)))
             try:
-                run = ck.CheckovRun.start(Path(staging.name), exe=exe, timeout=checkov_timeout)
+                run = ck.CheckovRun.start(Path(staging), exe=exe, timeout=checkov_timeout)
             except ck.CheckovFailed as exc:
                 inv.incomplete.append(f"checkov: {exc}")
         try:
@@ -152,7 +152,7 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
                 inv.incomplete.append(f"checkov: {exc}")
     finally:
         if staging is not None:
-            staging.cleanup()
+            remove_tree(staging)
 
     extra = _merge_schedules(ours, _merge_secrets(ours, theirs))
     assets = ours + extra
@@ -174,6 +174,7 @@ def stage(files: Sequence[RepoFile], dest: Path) -> list[str]:
     from ssot.yamlpos import compose_all
 
     withheld: list[str] = []
+    made: set[str] = {""}
     for f in files:
         if f.large:
             continue
@@ -191,12 +192,25 @@ def stage(files: Sequence[RepoFile], dest: Path) -> list[str]:
                     at = f"{f.rel}:{issue.line}" if issue.line else f.rel
                     withheld.append(f"checkov: not given {at}: expected {issue.expected}")
                     continue
-        target = dest / f.rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        parent, _, _ = f.rel.rpartition("/")
+        _make_dirs(dest, parent, made)
+        fd = os.open(dest / f.rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
     return withheld
+
+
+def _make_dirs(dest: Path, rel_dir: str, made: set[str]) -> None:
+    # One level at a time: Path.mkdir(parents=True) recurses per level, and a hostile tree can be
+    # 1,000 directories deep.
+    if rel_dir in made:
+        return
+    parts = rel_dir.split("/")
+    for i in range(1, len(parts) + 1):
+        sub = "/".join(parts[:i])
+        if sub not in made:
+            os.mkdir(dest / sub, 0o700)
+            made.add(sub)
 
 
 def _scan_ours(files: list[RepoFile]) -> tuple[list[Asset], list[str], list[str]]:
