@@ -7,7 +7,7 @@ bound (SIGALRM) and a memory bound (tracemalloc's peak), and no secret planted i
 appears in an error message. Inputs are drawn from each format's own vocabulary (YAML anchors and
 aliases, SQL quoting, XML, Python), so that the structures that used to hang or crash are reached.
 
-Deterministic by default (`derandomize=True`, profile "ci" registered in tests/conftest.py, a few
+Deterministic by default (`derandomize=True`, profile "ci" registered in tests/conftest.py, about ten
 seconds in all); longer local runs:
 `pytest tests/test_fuzz.py --hypothesis-profile=long` (or SSOT_HYPOTHESIS_PROFILE=long). A failure
 found this way becomes an explicit `@example` below, so it stays a regression case.
