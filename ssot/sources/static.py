@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ssot.errors import ConfigError
 from ssot.inventory import Asset, Inventory, Kind, Phase, Store
@@ -40,7 +40,7 @@ from ssot.sources._repo import (
     walk,
 )
 from ssot.sources.files import is_crontab, is_stack_file, scan_files
-from ssot.sources.odoo_addons import Addon, addon_of, find_addons, scan_addons
+from ssot.sources.odoo_addons import MANIFESTS, Addon, addon_of, find_addons, scan_addons
 from ssot.sources.workflows import is_workflow, scan_workflows
 
 __all__ = ["collect_static", "walk"]
@@ -261,7 +261,9 @@ def _scan_large(files: list[RepoFile], addons: Sequence[Addon], namer: SecretNam
             continue
         for m in matches:
             assets.append(secret_asset(m, f.rel, context, store, namer.name(store, f.rel, m.secret_type)))
-        if f.rel.lower().endswith(".sql") or is_crontab(f.rel) or context != "file":
+        # (a manifest too: padded past the limit it would otherwise hide its whole addon)
+        if (f.rel.lower().endswith(".sql") or is_crontab(f.rel) or context != "file"
+                or PurePosixPath(f.rel).name in MANIFESTS):
             problems.append(f"not parsed: {f.rel}: larger than {MAX_FILE_BYTES} bytes (secret literals "
                             "scanned; its jobs, tables and schedules not read)")
     return assets, problems
