@@ -6,7 +6,9 @@ jobs scheduled from SQL migrations.
 - `crontab`, `*.crontab`, `*.cron`, files in a `cron.d/` directory and systemd `.timer` units
   → SCHEDULE (store CRONTAB): work scheduled outside pg_cron/n8n;
 - `cron.schedule('name', 'schedule', $$command$$)` in `.sql` files → CRON_JOB (scheduler pg_cron),
-  with the command scrubbed of secret literals.
+  with the command scrubbed of secret literals;
+- what `.sql` files grant to the data API's roles (anon, authenticated, PUBLIC) → GRANT and
+  DEFAULT_PRIVILEGE (see `sql_grants`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import PurePosixPath
 from ssot.detectors import scan_text
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_asset
+from ssot.sources.sql_grants import sql_grants
 
 _STACK_FILE = re.compile(r"(^|/)Pulumi\.[^/]+\.ya?ml\Z")
 _JUSTIFIED = re.compile(r"ssot:\s*justified\b")
@@ -258,6 +261,7 @@ def scan_files(files: Iterable[RepoFile], namer: SecretNamer | None = None) -> l
             jobs, cron_lines = sql_cron_jobs(text, f.rel)
             out.extend(jobs)
             out.extend(sql_tables(text, f.rel))
+            out.extend(sql_grants(text, f.rel))
         if is_crontab(f.rel):
             out.extend(crontab_schedules(text, f.rel))
             cron_lines = set(range(1, text.count("\n") + 2))

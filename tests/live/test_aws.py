@@ -115,9 +115,9 @@ def test_policy_actions_are_exactly_the_calls_made(tmp_path: Path, moto: str, fa
     for st in policy["Statement"]:  # reads only, and value reads scoped to the platform's names
         assert all(a.split(":")[1].startswith(("Get", "List")) for a in st["Action"])
         if "secretsmanager:GetSecretValue" in st["Action"]:
-            assert st["Resource"].endswith(":secret:acme/*")
+            assert st["Resource"] == "arn:aws:secretsmanager:*:*:secret:acme/*"
         if "ssm:GetParametersByPath" in st["Action"]:
-            assert st["Resource"].endswith(":parameter/acme/*")
+            assert st["Resource"] == "arn:aws:ssm:*:*:parameter/acme/*"
 
 
 def _auditor(url: str, actions: set[str]) -> dict[str, str]:

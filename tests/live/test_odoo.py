@@ -255,3 +255,46 @@ def test_down_is_a_gap(tmp_path: Path) -> None:
 
     result = SOURCE.collect(_platform(tmp_path, f"http://127.0.0.1:{free_port()}"), _ctx())
     assert [(g.object, g.reason) for g in result.gaps] == [("login", "Odoo unreachable")]
+
+
+def test_hostile_names_and_answers(tmp_path: Path, standin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = standin("17.0")
+    crons = s.records["ir.cron"]
+    crons[1]["cron_name"] = crons[1]["name"] = "evil\u202e name\n" + "x" * 10_000
+    s.records["ir.model.data"][1]["name"] = "bad id\n<script>"
+    s.records["ir.config_parameter"].append({"id": 99, "key": "evil\ntoken\u202e" + "k" * 500,
+                                              "value": "ESTATE-FAKE-hostile-param-value"})
+    result = SOURCE.collect(_platform(tmp_path, s.url), _ctx())
+    assert result.complete
+    names = {a.name for a in result.inventory.assets}
+    assert "ir.cron 41" in names and "ir.config_parameter 99" in names  # labelled by id, not by the text
+    assert all(len(n) <= 512 and n.isprintable() for n in names)
+    assert "ESTATE-FAKE-hostile" not in all_text(result.inventory.assets)
+
+    original = s.execute
+
+    def garbage(user: Any, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        if model == "ir.cron" and method == "search_read":
+            return "not a list of records"
+        if model == "ir.config_parameter":
+            return [{"id": 1, "key": ["not", "a", "string"], "value": {"nested": True}}]
+        return original(user, model, method, args, kwargs)
+
+    s.execute = garbage
+    result = SOURCE.collect(_platform(tmp_path, s.url), _ctx())
+    assert [(g.object, g.reason) for g in result.gaps] == [
+        ("ir.cron", "unexpected response (expected a list of records)")]
+    assert not list(result.inventory.of(Kind.ODOO_CRON)) and list(result.inventory.of(Kind.ODOO_MODULE))
+
+    s.execute = original
+    monkeypatch.setattr("ssot.sources.live.odoo.MAX_RESPONSE_BYTES", 2_000)
+    result = SOURCE.collect(_platform(tmp_path, s.url), _ctx())
+    assert ("ir.cron (fields_get)", "unexpected response (response larger than 2000 bytes)") in [
+        (g.object, g.reason) for g in result.gaps]
+
+
+def test_json2_against_an_older_odoo_says_which_protocol(tmp_path: Path, standin: Any) -> None:
+    s = standin("17.0")
+    result = SOURCE.collect(_platform(tmp_path, s.url, "json2"), _ctx(API_KEY))
+    assert [g.object for g in result.gaps] == ["login"]
+    assert "audit.odoo.protocol: xmlrpc" in result.gaps[0].reason and not result.inventory.assets

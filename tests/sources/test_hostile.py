@@ -262,5 +262,7 @@ def test_inline_ignores_are_read_like_the_scan_reads(make_tree: TreeMaker, tmp_p
 def test_checkov_memory_bound_is_reported(make_tree: TreeMaker, checkov_exe: str,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SSOT_CHECKOV_MEMORY_MB", "150")
-    inv = collect_static(make_tree({"a.py": "x = 1\n"}), checkov_exe=checkov_exe, checkov_timeout=120)
+    # A workflow, so that checkov has a framework to run (it is started only for what the tree holds).
+    tree = make_tree({"a.py": "x = 1\n", ".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    runs-on: x\n"})
+    inv = collect_static(tree, checkov_exe=checkov_exe, checkov_timeout=120)
     assert inv.incomplete == ["checkov: checkov exceeded its memory bound (150 MiB)"]

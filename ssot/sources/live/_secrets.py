@@ -8,6 +8,7 @@ back to the process key (then duplicates are still found across the stores this 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 
@@ -30,6 +31,14 @@ _CATEGORY_BY_NAME: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _TAG_KEYS = ("ssot:category", "category")
 
 
+def plain_name(value: object, limit: int = 200) -> str | None:
+    """`value` if it is a short printable name a report can carry, else None. Names come from the
+    systems read, which may be hostile: no control characters, no megabyte-long names."""
+    if isinstance(value, str) and 0 < len(value) <= limit and value.isprintable():
+        return value
+    return None
+
+
 def key_from(env: Mapping[str, str]) -> bytes:
     given = env.get(FINGERPRINT_KEY_ENV)
     return given.encode() if given else fingerprint_key()
@@ -37,6 +46,13 @@ def key_from(env: Mapping[str, str]) -> bytes:
 
 def fingerprint_now(value: str | bytes, key: bytes) -> str:
     return fingerprint(value, key)
+
+
+def digest_fingerprint(value: str | bytes, key: bytes) -> str:
+    """Keyed fingerprint of the value's SHA-256 hex digest: comparable with what the Supabase Management
+    API reports for Edge Function secrets (a digest), so a value held there and here is linked."""
+    data = value.encode() if isinstance(value, str) else value
+    return fingerprint_now(hashlib.sha256(data).hexdigest(), key)
 
 
 def category_for(name: str, tags: Mapping[str, str] | None = None) -> str | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import Gap, LiveSource, SourceContext, SourceResult
-from ssot.sources.live._secrets import category_for, fingerprint_now, key_from
+from ssot.sources.live._secrets import category_for, digest_fingerprint, fingerprint_now, key_from, plain_name
 
 if TYPE_CHECKING:
     from ssot.model import Aws, Platform
@@ -141,8 +141,8 @@ def _secrets(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) -> 
     for page in _pages(result, "secretsmanager:ListSecrets", "secretsmanager:ListSecrets",
                        sm.get_paginator("list_secrets"), **args):
         for item in page.get("SecretList") or ():
-            name, arn = item.get("Name"), item.get("ARN")
-            if not isinstance(name, str) or not isinstance(arn, str) or not name.startswith(aws.secrets_prefix):
+            name, arn = plain_name(item.get("Name"), 512), plain_name(item.get("ARN"), 2048)
+            if name is None or arn is None or not name.startswith(aws.secrets_prefix):
                 continue
             if len(listed) >= MAX_ITEMS:
                 result.gap("secretsmanager:ListSecrets", f"more than {MAX_ITEMS} secrets under the prefix; "
@@ -169,13 +169,16 @@ def _secrets(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) -> 
         value = resp.get("SecretString")
         if value is None:
             value = resp.get("SecretBinary")
-        fp = fingerprint_now(value, key) if isinstance(value, (str, bytes)) and value else None
+        fp = dfp = None
+        if isinstance(value, (str, bytes)) and value:
+            fp, dfp = fingerprint_now(value, key), digest_fingerprint(value, key)
         del resp, value
         read += 1
         result.inventory.add(Asset(
             kind=Kind.AWS_SECRET, store=Store.AWS_SECRETS_MANAGER, name=name, phase=Phase.LIVE,
             location=Location(object=arn), fingerprint=fp,
-            props={"category": category_for(name, tags), "secure": True, "arn": arn, "has_value": fp is not None}))
+            props={"category": category_for(name, tags), "secure": True, "arn": arn, "has_value": fp is not None,
+                   "digest_fingerprint": dfp}))
         if read % 200 == 0:
             ctx.progress("AWS Secrets Manager: values", read)
     result.count("secretsmanager:values", read)
@@ -188,8 +191,8 @@ def _parameters(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) 
                        ssm.get_paginator("get_parameters_by_path"), Path=aws.parameters_path, Recursive=True,
                        WithDecryption=True, PaginationConfig={"PageSize": 10}):
         for p in page.get("Parameters") or ():
-            name, arn, ptype = p.get("Name"), p.get("ARN"), p.get("Type")
-            if not isinstance(name, str):
+            name, arn, ptype = plain_name(p.get("Name"), 2048), plain_name(p.get("ARN"), 2048), p.get("Type")
+            if name is None:
                 continue
             if n >= MAX_ITEMS:
                 result.gap("ssm:GetParametersByPath", f"more than {MAX_ITEMS} parameters under the path; "
@@ -199,14 +202,17 @@ def _parameters(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) 
             secure = ptype == "SecureString"
             # Plain String parameters are fingerprinted too: a credential pasted into one is still a
             # copy, and the fingerprint is keyed, so it says nothing about the value.
-            fp = fingerprint_now(value, key) if isinstance(value, str) and value else None
+            fp = dfp = None
+            if isinstance(value, str) and value:
+                fp, dfp = fingerprint_now(value, key), digest_fingerprint(value, key)
             del value
             n += 1
             result.inventory.add(Asset(
                 kind=Kind.AWS_PARAMETER, store=Store.AWS_SSM, name=name, phase=Phase.LIVE,
                 location=Location(object=arn if isinstance(arn, str) else name), fingerprint=fp,
                 props={"category": category_for(name) if secure else None, "secure": secure,
-                       "type": ptype if ptype in ("String", "StringList", "SecureString") else None}))
+                       "type": ptype if ptype in ("String", "StringList", "SecureString") else None,
+                       "digest_fingerprint": dfp}))
         ctx.progress("AWS SSM parameters", n)
     result.count("ssm:parameters", n)
 
@@ -217,11 +223,14 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
     if aws is None:
         return result
     key = key_from(ctx.env)
-    for part in (_secrets, _parameters):
+    for part, obj in ((_secrets, "secretsmanager"), (_parameters, "ssm")):
         try:
             part(aws, ctx, result, key)
         except _Stop:
             continue
+        # An answer nobody foresaw is a gap for this part, never a crash of the whole audit.
+        except Exception as exc:
+            result.gap(obj, f"unexpected answer ({type(exc).__name__}); the rest of it was not read")
     return result
 
 

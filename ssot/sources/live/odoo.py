@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import LiveSource, SourceContext, SourceResult
-from ssot.sources.live._secrets import category_for, fingerprint_now, key_from
+from ssot.sources.live._secrets import category_for, digest_fingerprint, fingerprint_now, key_from, plain_name
 
 if TYPE_CHECKING:
     from ssot.model import Platform
@@ -58,7 +58,7 @@ READS: dict[str, tuple[str, ...]] = {
     "ir.cron": ("fields_get", "search_read"),
     "ir.model.data": ("search_read",),
     "ir.module.module": ("search_read",),
-    "queue.job": ("search_count", "search_read"),
+    "queue.job": ("read_group", "formatted_read_group"),
     "ir.config_parameter": ("search_read",),
     "ir.mail_server": ("search_count",),
     "payment.provider": ("fields_get", "search_count"),
@@ -92,6 +92,7 @@ _TEXT_TYPES = frozenset({"char", "text", "binary"})
 _SCALAR_TYPES = frozenset({"integer", "boolean", "date", "datetime", "selection", "many2one", "monetary"})
 _MODEL_NAME = re.compile(r"[a-z][a-z0-9_.]{0,126}\Z")
 _FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,126}\Z")
+_XMLID_PART = re.compile(r"[A-Za-z0-9_\-]{1,128}\Z")
 _METHOD_CALL = re.compile(r"\bmodel\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 
@@ -137,7 +138,7 @@ class _BoundedTransport(xmlrpc.client.Transport):
                 break
             total += len(data)
             if total > MAX_RESPONSE_BYTES:
-                raise OdooCallError("bad", f"response larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB")
+                raise OdooCallError("bad", f"response larger than {MAX_RESPONSE_BYTES} bytes")
             p.feed(data)
         p.close()
         return u.close()
@@ -153,6 +154,8 @@ def _retry_after(headers: Any) -> float | None:
 
 class _Rpc:
     """One protocol's call: (model, method, args, kwargs) -> result, with bounded retries."""
+
+    protocol = "xmlrpc"
 
     def __init__(self, sleep: Callable[[float], None]) -> None:
         self._sleep = sleep
@@ -263,6 +266,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Json2(_Rpc):
+    protocol = "json2"
     # The positional arguments of the methods used, as JSON-2 takes them: by name.
     _ARG_NAMES: Mapping[str, tuple[str, ...]] = {
         "search_read": ("domain", "fields"), "search_count": ("domain",), "fields_get": ("allfields",),
@@ -306,7 +310,7 @@ class Json2(_Rpc):
         except (OSError, http.client.HTTPException) as exc:
             raise _network_error(exc) from None
         if len(payload) > MAX_RESPONSE_BYTES:
-            raise OdooCallError("bad", f"response larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB")
+            raise OdooCallError("bad", f"response larger than {MAX_RESPONSE_BYTES} bytes")
         try:
             return json.loads(payload)
         except ValueError:
@@ -409,7 +413,8 @@ def _crons(r: _Reader) -> None:
         for d in r.records("ir.model.data (ir.cron xml ids)", "ir.model.data",
                            [["model", "=", "ir.cron"], ["res_id", "in", ids]], ["module", "name", "res_id"]):
             mod, nm, rid = _str(d.get("module")), _str(d.get("name")), d.get("res_id")
-            if mod and nm and isinstance(rid, int) and "__export__" not in mod:
+            if mod and nm and _XMLID_PART.match(mod) and _XMLID_PART.match(nm) and isinstance(rid, int) \
+                    and "__export__" not in mod:
                 xmlids.setdefault(rid, f"{mod}.{nm}")
     standard = _standard_modules(r, {x.split(".", 1)[0] for x in xmlids.values()})
     version = "18+" if "failure_count" in available else ("<=17" if "numbercall" in available else None)
@@ -417,7 +422,7 @@ def _crons(r: _Reader) -> None:
         rid = row.get("id")
         if not isinstance(rid, int):
             continue
-        label = _str(row.get("cron_name")) or _str(row.get("name")) or f"ir.cron {rid}"
+        label = plain_name(row.get("cron_name")) or plain_name(row.get("name")) or f"ir.cron {rid}"
         name = xmlids.get(rid) or label
         model = _str(row.get("model_name"))
         if model is None and isinstance(row.get("model_id"), list) and len(row["model_id"]) == 2:
@@ -460,35 +465,46 @@ def _job_runner(r: _Reader) -> None:
                   {"state": "installed", "job_runner": True, "depended_by": [], "defined_in": "live"})
     if "queue.job" not in r.models:
         return
-    total = r.count("queue.job", "queue.job", [])
-    jobs = r.records("queue.job", "queue.job", [], ["model_name", "method_name", "state"]) if total else []
-    counts: dict[tuple[str, str], int] = {}
-    for j in jobs:
-        model, method = _str(j.get("model_name")), _str(j.get("method_name"))
+    # Counted by the server, grouped by model and method: a busy queue holds millions of rows.
+    groupby = ["model_name", "method_name"]
+    if r.rpc.protocol == "json2":  # Odoo 19 replaced read_group by formatted_read_group
+        groups = r.call("queue.job", "queue.job", "formatted_read_group", [],
+                        {"domain": [], "groupby": groupby, "aggregates": ["__count"]})
+    else:
+        groups = r.call("queue.job", "queue.job", "read_group", [[], groupby, groupby], {"lazy": False})
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        r.result.gap("queue.job", "unexpected response (expected a list of groups)")
+        raise _Skip
+    total = 0
+    for g in groups:
+        model, method, n = _str(g.get("model_name")), _str(g.get("method_name")), g.get("__count")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            continue
+        total += n
         if model and method and _MODEL_NAME.match(model) and _FIELD_NAME.match(method):
-            counts[(model, method)] = counts.get((model, method), 0) + 1
-    for (model, method), n in sorted(counts.items()):
-        r.add(Kind.ODOO_JOB, f"{model}.{method}", "queue.job",
-              {"via": "queue.job", "model": model, "method": method, "count": n, "defined_in": "live"})
-    r.result.count("queue.job:total", total)
+            r.add(Kind.ODOO_JOB, f"{model}.{method}", "queue.job",
+                  {"via": "queue.job", "model": model, "method": method, "count": n, "defined_in": "live"})
+    r.result.count("queue.job", total)
 
 
 def _parameters(r: _Reader) -> None:
     domain: list[Any] = ["|"] * (len(_KEY_WORDS) - 1) + [["key", "ilike", w] for w in _KEY_WORDS]
     rows = r.records("ir.config_parameter", "ir.config_parameter", domain, ["key", "value"])
     for row in rows:
-        key = _str(row.get("key"))
+        raw_key = _str(row.get("key"))
         value = row.pop("value", None)
-        if not key or not SECRET_KEY.search(key) or key in ODOO_INTERNAL_KEYS:
+        if not raw_key or not SECRET_KEY.search(raw_key) or raw_key in ODOO_INTERNAL_KEYS:
             continue
+        key = plain_name(raw_key) or f"ir.config_parameter {row.get('id')}"
         if isinstance(value, str) and _NOT_A_SECRET_VALUE.match(value.strip()):
             continue
-        fp = fingerprint_now(value, r.key) if isinstance(value, str) and value else None
-        del value
-        if fp is None:
+        if not isinstance(value, str) or not value:
             continue  # an empty parameter holds no secret
+        fp, dfp = fingerprint_now(value, r.key), digest_fingerprint(value, r.key)
+        del value
         r.add(Kind.ODOO_PARAMETER, key, f"ir.config_parameter {key}",
-              {"looks_secret": True, "defined_in": "live", "has_value": True, "category": category_for(key)},
+              {"looks_secret": True, "defined_in": "live", "has_value": True, "category": category_for(key),
+               "digest_fingerprint": dfp},
               fingerprint=fp)
     rows.clear()
 
@@ -542,6 +558,11 @@ def _data_fields(r: _Reader) -> None:
                "ttype": _str(row.get("ttype"))})
 
 
+_PART_OBJECT = {"_crons": "ir.cron", "_job_runner": "ir.module.module / queue.job",
+                "_parameters": "ir.config_parameter", "_secret_fields": "ir.mail_server / payment.provider",
+                "_data_fields": "ir.model.fields"}
+
+
 def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
     result = SourceResult(NAME, configured=platform.odoo is not None)
     odoo = platform.odoo
@@ -563,7 +584,10 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
         try:
             rpc.login()
         except OdooCallError as exc:
-            result.gap("login", _REASONS.get(exc.kind, "unexpected response"),
+            reason = _REASONS.get(exc.kind, "unexpected response")
+            if exc.kind == "missing" and protocol == "json2":
+                reason = "no JSON-2 API at this URL (Odoo 19 and later); for older Odoo set audit.odoo.protocol: xmlrpc"
+            result.gap("login", reason,
                        "an active Odoo user with this login and password (or API key)" if exc.kind == "auth"
                        else None)
             return result
@@ -576,6 +600,12 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
                 part(reader)
             except _Skip:
                 continue
+            except (_Stop, KeyboardInterrupt):
+                raise
+            # An answer nobody foresaw is a gap for this part, never a crash of the whole audit.
+            except Exception as exc:
+                result.gap(_PART_OBJECT[part.__name__], f"unexpected answer ({type(exc).__name__}); this part "
+                           "was not read")
     except _Stop:
         pass
     return result
