@@ -38,6 +38,7 @@ import urllib.request
 import xmlrpc.client
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from xml.parsers.expat import ExpatError
 
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import LiveSource, SourceContext, SourceResult
@@ -232,7 +233,7 @@ class XmlRpc(_Rpc):
                                 f"HTTP {exc.errcode}")
             err.wait = _retry_after(exc.headers)  # type: ignore[attr-defined]
             raise err from None
-        except (xmlrpc.client.ResponseError, ValueError) as exc:
+        except (xmlrpc.client.ResponseError, ValueError, ExpatError) as exc:
             raise OdooCallError("bad", f"malformed XML-RPC response ({type(exc).__name__})") from None
         except (OSError, http.client.HTTPException) as exc:
             raise _network_error(exc) from None
@@ -565,6 +566,15 @@ _PART_OBJECT = {"_crons": "ir.cron", "_job_runner": "ir.module.module / queue.jo
 
 def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
     result = SourceResult(NAME, configured=platform.odoo is not None)
+    try:
+        return _collect(platform, ctx, result)
+    # An answer nobody foresaw is a gap, never a crash of the whole audit.
+    except Exception as exc:
+        result.gap("odoo", f"unexpected answer ({type(exc).__name__}); the rest was not read")
+        return result
+
+
+def _collect(platform: Platform, ctx: SourceContext, result: SourceResult) -> SourceResult:
     odoo = platform.odoo
     if odoo is None:
         return result
