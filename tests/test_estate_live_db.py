@@ -147,7 +147,7 @@ def test_database_down_is_incomplete_naming_the_source(tmp_path: Path, capsys: p
     ("{not json", "JSON from `pulumi stack export`"),
     (json.dumps({"deployment": {"resources": [{"urn": 3}]}}), "deployment.resources[0].urn"),
     (json.dumps({"deployment": {"resources": "x"}}), "deployment.resources: a list"),
-    ("[" * 100_000 + "]" * 100_000, "JSON from"),
+    ("[" * 5_000 + "]" * 5_000, "JSON from"),
 ])
 def test_a_hostile_state_file_is_a_config_error(content: str, expected: str, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:

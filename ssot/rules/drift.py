@@ -41,9 +41,12 @@ _PROPS: dict[Kind, tuple[str, ...]] = {
     Kind.DEFAULT_PRIVILEGE: ("privileges",),
     Kind.VAULT_SECRET: ("description", "fingerprint"),
     Kind.CRON_JOB: ("schedule", "command", "active", "database", "username"),
-    Kind.EDGE_SECRET: ("fingerprint",),
+    Kind.EDGE_SECRET: ("fingerprint", "digest_fingerprint"),
 }
 _SET_PROPS = frozenset({"member_of", "privileges"})
+# A value, as keyed fingerprints: of the value, or (Edge Function secrets, which Supabase reports only
+# as a SHA-256) of its digest.
+_VALUE_PROPS = frozenset({"fingerprint", "digest_fingerprint"})
 
 
 def _key(a: Asset) -> tuple[Kind, str, str]:
@@ -60,6 +63,8 @@ def _value(a: Asset, prop: str) -> Any:
     if prop == "fingerprint":
         return a.fingerprint
     v = a.props.get(prop)
+    if prop == "digest_fingerprint":
+        return v if isinstance(v, str) else None
     if prop in _SET_PROPS:
         return sorted(str(x) for x in v or [])
     return v
@@ -74,7 +79,7 @@ def _changes(d: Asset, live: Asset) -> list[tuple[str, Any, Any]]:
     out = []
     for prop in _PROPS[d.kind]:
         want, got = _value(d, prop), _value(live, prop)
-        if prop in ("fingerprint",) and (want is None or got is None):
+        if prop in _VALUE_PROPS and (want is None or got is None):
             continue  # not comparable (no value recorded, or a different key): never a silent "same"
         if prop in ("owner", "database", "username", "description") and want in (None, ""):
             continue  # not declared: whatever runs is fine
@@ -88,7 +93,7 @@ def _changes(d: Asset, live: Asset) -> list[tuple[str, Any, Any]]:
 
 
 def _show(a: Asset, prop: str, v: Any) -> str:
-    if prop == "fingerprint":
+    if prop in _VALUE_PROPS:
         return "<fingerprint>"
     if prop == "command" and _withheld(a):
         return "<withheld>"
@@ -102,8 +107,9 @@ def _show(a: Asset, prop: str, v: Any) -> str:
 def _change_text(d: Asset, live: Asset, changes: list[tuple[str, Any, Any]]) -> str:
     parts = []
     for prop, want, got in changes:
-        if prop == "fingerprint":
-            parts.append("value: fingerprint differs")
+        if prop in _VALUE_PROPS:
+            if "value: fingerprint differs" not in parts:
+                parts.append("value: fingerprint differs")
         elif prop in ("command", "description"):
             parts.append(f"{prop}: differs")
         else:
@@ -264,7 +270,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
         changes = _changes(d, got)
         if not changes:
             continue
-        secret_value = any(p == "fingerprint" for p, _w, _g in changes)
+        secret_value = any(p in _VALUE_PROPS for p, _w, _g in changes)
         loc = Location(path=d.location.path, line=d.location.line, urn=d.location.urn, object=got.location.object)
         propose = ("`pulumi refresh` records what runs now; `pulumi up` then puts back what is declared "
                    f"({_where(d)}). If what runs is right, change the declaration to match and run `pulumi up`.")
