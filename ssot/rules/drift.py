@@ -160,9 +160,11 @@ def _adopt_snippet(a: Asset) -> str | None:
         frag = {"vault": {"secrets": [{"name": a.name, "category": "<category>", "value": {"managedOutside": {
             "owner": "<who rotates it>", "reason": "<why it is managed outside the stack>"}}}]}}
     elif a.kind == Kind.CRON_JOB:
-        if _withheld(a):
-            return None
-        frag = {"cron": {"jobs": [{"name": a.name, "schedule": p.get("schedule"), "command": p.get("command")}]}}
+        # The live command is free text someone typed (where credentials land): never rendered.
+        jobid = p.get("jobid")
+        frag = {"cron": {"jobs": [{"name": a.name, "schedule": p.get("schedule"),
+                                   "command": f"<its command: SELECT command FROM cron.job WHERE jobid = {jobid}>"
+                                   if isinstance(jobid, int) else "<its command, from cron.job>"}]}}
     elif a.kind == Kind.EDGE_SECRET:
         frag = {"edgeFunctions": {"secrets": [{"name": a.name, "category": "<category>",
                                                "value": {"secret": "<configKey>"},

@@ -136,6 +136,8 @@ CASES = [
         cron(L, "nightly-sync", "0 2 * * *"),
         cron(L, "hand-made", "* * * * *", "<command withheld: it contains a secret-looking literal>",
              command_secret_types=["Generic secret"]),
+        # a command no detector flags is still never rendered
+        cron(L, "typed-by-hand", "0 5 * * *", "select refresh('pw=hunter2-not-flagged')", jobid=7),
         edge(L, "STRIPE_WEBHOOK_SECRET", FP_A),
         edge(D, "RESEND_KEY", None, FP_A), edge(L, "RESEND_KEY", None, FP_B),
         role(L, "old_etl", login=True),
@@ -164,7 +166,10 @@ CASES = [
                propose_has=["DELETE FROM vault.secrets WHERE id = '6f1c1f7e-0000-4000-8000-0000000000ff'::uuid;",
                             "managedOutside"]),
         Expect("unmanaged:supabase-postgres:cron_job:hand-made", Severity.MEDIUM, live_loc("cron.job hand-made"),
-               propose_has=["SELECT cron.unschedule('hand-made');"]),
+               propose_has=["SELECT cron.unschedule('hand-made');", "schedule: '* * * * *'",
+                            "<its command, from cron.job>"]),
+        Expect("unmanaged:supabase-postgres:cron_job:typed-by-hand", Severity.MEDIUM,
+               live_loc("cron.job typed-by-hand"), propose_has=["FROM cron.job WHERE jobid = 7"]),
         Expect("changed:supabase-edge-functions:edge_secret:RESEND_KEY", Severity.HIGH,
                Location(path=STACK, line=60, urn="urn:pulumi:prod::ssot::edge-RESEND_KEY",
                         object="edge secret RESEND_KEY"),
@@ -192,7 +197,7 @@ def test_drift(case: Case, phase: Phase, monkeypatch: pytest.MonkeyPatch, tmp_pa
     for f in got:
         # a secret's value, a command and a description are never rendered
         assert FP_A not in f.propose + f.explain and FP_B not in f.propose + f.explain
-        assert "withheld" not in f.propose
+        assert "withheld" not in f.propose and "hunter2" not in f.propose + f.explain
 
 
 def test_summary_counts_per_verdict_and_coverage() -> None:
@@ -200,7 +205,7 @@ def test_summary_counts_per_verdict_and_coverage() -> None:
 
     inv = Inventory(CASES[2].assets(L))
     s = summary(inv, list(RULE.run(inv)))
-    assert (s["missing"], s["changed"], s["unmanaged"]) == (1, 4, 5)
+    assert (s["missing"], s["changed"], s["unmanaged"]) == (1, 4, 6)
     assert s["declared"] == 10 and s["in_sync"] == 5
     assert s["by_kind"]["vault_secret"] == {"changed": 1, "unmanaged": 1}
     assert 0 < s["coverage"] < 100
