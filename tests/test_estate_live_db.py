@@ -141,6 +141,8 @@ def test_database_down_is_incomplete_naming_the_source(tmp_path: Path, capsys: p
     doc = json.loads(capsys.readouterr().out)
     assert code == 3 and doc["incomplete"][0].startswith("postgres: connection: the local database")
     assert doc["summary"]["verdict"] == "incomplete"
+    # nothing compared: no coverage figure at all, rather than a reassuring 100%
+    assert doc["audit"]["drift"]["coverage"] is None and doc["audit"]["drift"]["declared"] == 0
 
 
 @pytest.mark.parametrize(("content", "expected"), [

@@ -322,7 +322,8 @@ def summary(inv: Inventory, findings: list[Finding]) -> dict[str, Any]:
     total_live = managed_live + counts["unmanaged"]
     return {"declared": declared, "in_sync": in_sync, "missing": counts["missing"], "changed": counts["changed"],
             "unmanaged": counts["unmanaged"],
-            "coverage": round(100.0 * managed_live / total_live, 1) if total_live else 100.0,
+            # None when nothing live was compared: no coverage to speak of, rather than a reassuring 100%.
+            "coverage": round(100.0 * managed_live / total_live, 1) if total_live else None,
             "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())}}
 
 
