@@ -24,6 +24,7 @@ from typing import Any
 
 from ssot.findings import Finding, Severity
 from ssot.inventory import Asset, Inventory, Kind, Location, Phase
+from ssot.model import GRANT_OBJECTS
 from ssot.rules import Rule
 from ssot.rules._common import PLATFORM_CONFIG, indent, safe_token, sql_ident, sql_literal, to_yaml
 
@@ -85,6 +86,11 @@ def _changes(d: Asset, live: Asset) -> list[tuple[str, Any, Any]]:
             continue  # not declared: whatever runs is fine
         if prop == "command":
             want, got = " ".join(str(want or "").split()), " ".join(str(got or "").split())
+        if prop == "privileges" and "ALL" in want:
+            # ALL is every privilege of the object type; the catalog lists them one by one (PostgreSQL
+            # 17 adds MAINTAIN on tables, so "all of them" is checked as "at least the classic set").
+            every = GRANT_OBJECTS.get(str(d.props.get("object_type")), frozenset())
+            want = sorted(set(got) | every) if set(got) >= every else sorted(every)
         if prop == "active" and want is None:
             want = True
         if want != got:

@@ -118,6 +118,10 @@ CASES = [
         cron(D, "refresh", "5 * * * *", "refresh materialized view\n  analytics.kpis"),
         cron(L, "refresh", "5 * * * *", "refresh materialized view analytics.kpis", username="postgres"),
         vault(D, "github_app_key", FP_A), vault(L, "github_app_key", None, sid="6f1c1f7e-0000-4000-8000-00000000000c"),
+        # ALL, as a foreign declaration may write it, against the catalog's list (PostgreSQL 17: MAINTAIN too)
+        grant(D, "acme_agent", "analytics", ["ALL"]),
+        grant(L, "acme_agent", "analytics", ["DELETE", "INSERT", "MAINTAIN", "REFERENCES", "SELECT", "TRIGGER",
+                                              "TRUNCATE", "UPDATE"]),
         # Edge values known as keyed digests: equal on both sides, or only on one (not comparable)
         edge(D, "RESEND_KEY", None, FP_A), edge(L, "RESEND_KEY", None, FP_A),
         edge(D, "SLACK_KEY", FP_A), edge(L, "SLACK_KEY", None, FP_B),
