@@ -76,6 +76,12 @@ def test_the_readme_live_table_is_what_the_audit_finds(estate_db: localdb.LocalD
     drift = doc["audit"]["drift"]
     assert (drift["missing"], drift["changed"], drift["unmanaged"]) == (3, 2, 2)
     assert "edge_secret" in drift["not_compared"]
+    sarif_schema = ROOT.parent / "shared" / "sarif-schema-2.1.0.json"
+    if sarif_schema.is_file():  # ../shared (the OASIS schema) is outside the repository
+        sarif = json.loads(texts["sarif"])
+        jsonschema.validate(sarif, json.loads(sarif_schema.read_text()))
+        assert len(sarif["runs"][0]["results"]) == len(expected)
+    assert texts["markdown"].startswith("<!-- ssot-report:audit -->")
     # every format says what was read, and no Vault value (the seeder's fresh random canaries) appears
     assert "postgres (Supabase Postgres): read" in texts["text"] and "postgres" in texts["markdown"]
     values = vault_values(estate_db)
