@@ -42,7 +42,7 @@ def seed(db: localdb.LocalDb, state: Path, *extra: str) -> None:
 
 def audit(db: localdb.LocalDb, state: Path, tmp_path: Path, *extra: str,
           capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], dict[str, str]]:
-    out = {fmt: tmp_path / f"audit.{fmt}" for fmt in ("sarif", "markdown", "text")}
+    out = {fmt: tmp_path / f"audit.{fmt}" for fmt in ("sarif", "markdown", "text", "html")}
     # The database's part of the estate: the other systems (Odoo, AWS, the Management API) have
     # stand-ins and tests of their own.
     code = main(["audit", "--root", str(ESTATE), "--stack", "dev", "--local-db", "--datadir", str(db.datadir),
@@ -82,6 +82,7 @@ def test_the_readme_live_table_is_what_the_audit_finds(estate_db: localdb.LocalD
         jsonschema.validate(sarif, json.loads(sarif_schema.read_text()))
         assert len(sarif["runs"][0]["results"]) == len(expected)
     assert texts["markdown"].startswith("<!-- ssot-report:audit -->")
+    assert "drift: unmanaged" in texts["html"] and "drift: missing" in texts["html"]
     # every format says what was read, and no Vault value (the seeder's fresh random canaries) appears
     assert "postgres (Supabase Postgres): read" in texts["text"] and "postgres" in texts["markdown"]
     values = vault_values(estate_db)
