@@ -12,19 +12,48 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ssot import __version__
 from ssot.errors import SsotError
 from ssot.findings import Severity
+from ssot.shape import describe
 
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+
+_ARG_VALUE = (
+    (re.compile(r"(invalid choice: )(.+?)( \(choose from .*)\Z", re.DOTALL), 2),
+    (re.compile(r"(invalid \w+ value: )(.+)()\Z", re.DOTALL), 2),
+    (re.compile(r"(unrecognized arguments: )(.+)()\Z", re.DOTALL), 2),
+)
+
+
+def _value_free(message: str) -> str:
+    """argparse's message with the offending argument described by shape, not quoted: arguments
+    often come from CI variables, and a secret given to the wrong option must not reach the log."""
+    for rx, group in _ARG_VALUE:
+        m = rx.search(message)
+        if m:
+            raw = m.group(group)
+            try:
+                value = ast.literal_eval(raw)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                value = raw
+            return message[:m.start()] + m.group(1) + describe(value) + m.group(3)
+    return message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        super().error(_value_free(message))
 
 
 def _severity(text: str) -> Severity:
@@ -55,7 +84,7 @@ def _report_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ssot", description=__doc__.split("\n\n")[0] if __doc__ else None,
+    parser = _Parser(prog="ssot", description=__doc__.split("\n\n")[0] if __doc__ else None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
                                          "Exit codes: 0 clean, 1 findings at or above --fail-on, "
                                          "2 bad usage or config, 3 incomplete."))
@@ -91,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--datadir", type=Path, help="the local database's directory, as `ssot db` takes it")
     au.add_argument("--local-db", action="store_true",
                     help="audit the local database (`ssot db start`) instead of the one the stack declares")
+    au.add_argument("--source", action="append", metavar="NAME",
+                    help="read only this live source (repeatable; the others are reported as skipped)")
     _report_options(au)
     au.add_argument("--serve", action="store_true",
                     help="be the audit worker: run and store the audits the platform's pg_cron job requests "
@@ -156,7 +187,7 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
     for spec in args.also:
         fmt, sep, target = spec.partition("=")
         if not sep or not target:
-            raise SsotError(f"--also {spec!r}: expected FORMAT=PATH, e.g. sarif=ssot.sarif")
+            raise SsotError(f"--also: expected FORMAT=PATH, e.g. sarif=ssot.sarif; got {describe(spec)}")
         extra.append((fmt, Path(target)))
     active, suppressed, warnings = suppressions.apply(
         result.findings, suppressions_file=args.suppressions, baseline_file=args.baseline, root=root,
@@ -235,7 +266,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     root = args.root.resolve()
     with source_progress(enabled=sys.stdout.isatty() and sys.stderr.isatty()) as progress:
         result = audit(root, args.stack, state=args.state, datadir=args.datadir, local_db=args.local_db,
-                       progress=progress)
+                       progress=progress, only=args.source)
     return _report("audit", args, result, root)
 
 
@@ -265,11 +296,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         if os.environ.get("SSOT_DEBUG") == "1":
             raise
-        # An unexpected error's text may quote data it was handling (a connection string, a
-        # value): only its type is shown unless the user asks for the traceback.
-        print(f"ssot {args.command}: internal error ({type(exc).__name__}); rerun with SSOT_DEBUG=1 for the "
-              "traceback", file=sys.stderr)
-        return 70
+        # Only genuine bugs reach here: every input path raises an SsotError (2: bad usage or config;
+        # 3: a source not read) naming the file. The run did not finish, so its result is unknown:
+        # 3, "incomplete", which can never be mistaken for a pass and stays within the documented
+        # exit codes (0-3). An unexpected error's text may quote data it was handling (a connection
+        # string, a value): only its type is shown unless the user asks for the traceback.
+        print(f"ssot {args.command}: internal error ({type(exc).__name__}): the run is incomplete; rerun with "
+              "SSOT_DEBUG=1 for the traceback", file=sys.stderr)
+        return EXIT_INCOMPLETE
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from enum import IntEnum
 from typing import Any
 
 from ssot.inventory import Location, Phase
+from ssot.shape import describe
 
 FINDING_SCHEMA_VERSION = "1.0"
 
@@ -30,7 +31,7 @@ class Severity(IntEnum):
             return cls[text.strip().upper()]
         except KeyError:
             names = ", ".join(s.name.lower() for s in cls)
-            raise ValueError(f"a severity, one of {names}; got {text!r}") from None
+            raise ValueError(f"a severity, one of {names}; got {describe(text)}") from None
 
     @property
     def label(self) -> str:

@@ -46,7 +46,12 @@ def fingerprint(value: str | bytes, key: bytes | None = None) -> str:
     return hmac.new(key or fingerprint_key(), data, hashlib.sha256).hexdigest()
 
 
-def redact(value: str) -> str:
-    """A shape-only description of a secret: enough to recognise it, never enough to use it."""
-    head = value[:4] if len(value) >= 16 else ""
-    return f"{head}…({len(value)} chars)" if head else f"…({len(value)} chars)"
+def redact(value: str, public: str = "") -> str:
+    """A shape-only description of a secret: its format's public prefix, if any, and its length.
+
+    `public` is the part of the value that is the same in every secret of its format (a key type
+    marker such as `ghp_` or `sk-ant-api03-`, found by the detector that knows the format); no
+    character of the secret part is ever shown, so a random password shows only its length.
+    """
+    head = public if public and len(public) < len(value) and value.startswith(public) else ""
+    return f"{head}…({len(value)} chars)"

@@ -31,6 +31,7 @@ import psycopg
 from psycopg import conninfo as pg_conninfo
 
 from ssot.errors import SsotError
+from ssot.shape import describe
 
 DEFAULT_PORT = 54329
 PORT_ENV = "SSOT_LOCAL_DB_PORT"
@@ -122,7 +123,7 @@ def resolve_port(port: int | None = None) -> int:
         try:
             port = int(raw)
         except ValueError:
-            raise LocalDbError(f"{PORT_ENV}: expected a TCP port number (1024-65535), got {raw!r}") from None
+            raise LocalDbError(f"{PORT_ENV}: expected a TCP port number (1024-65535), got {describe(raw)}") from None
     if not 1024 <= port <= 65535:
         raise LocalDbError(f"expected a TCP port number between 1024 and 65535 for the local database, "
                            f"got {port}")
@@ -353,9 +354,17 @@ def _port_free(port: int) -> bool:
 @contextlib.contextmanager
 def _locked(datadir: Path) -> Iterator[None]:
     """Serialize start/stop of one data directory across processes."""
-    datadir.parent.mkdir(parents=True, exist_ok=True)
+    if datadir.exists() and not datadir.is_dir():
+        raise LocalDbError(f"{datadir}: expected a directory for the local database cluster (or a path that "
+                           "does not exist yet), found a file")
     lock_path = datadir.parent / f".{datadir.name}.ssot-lock"
-    with open(lock_path, "a") as fh:
+    try:
+        datadir.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(lock_path, "a")
+    except OSError as exc:
+        raise LocalDbError(f"{datadir}: cannot use this path for the local database cluster "
+                           f"({exc.strerror or type(exc).__name__}); choose a writable directory") from None
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield

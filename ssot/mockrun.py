@@ -5,16 +5,23 @@ credentials and no network: `pulumi.runtime.set_mocks` replaces the engine's res
 our monitor records, for every registration, what the real engine would record (type, name, URN,
 parent, dependencies, inputs, which inputs are secret). URNs are computed as the engine does (the
 mock monitor's own URNs prefix children of the stack with the stack's type, unlike the engine).
+
+Whatever makes a large program fast and small offline lives here, on public APIs (the program's
+components are plain Pulumi code and know nothing of it): the runner owns the event loop of the
+run, lets it catch up every few hundred declarations (`_Backpressure`), answers monitor calls
+inline and pauses the garbage collector for the bounded run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import gc
 import hashlib
 import os
 import runpy
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,11 +34,13 @@ from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from pulumi.runtime.proto import resource_pb2  # isort: skip
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+# Declarations between two catch-ups of the event loop (see _Backpressure): small enough that the
+# pending work of one batch is a few MB, large enough that the catch-ups cost nothing measurable.
+BATCH = 200
 
 
 class Registered:
@@ -62,7 +71,7 @@ class Registered:
     def _decode(self) -> None:
         if self._inputs is not None:
             return
-        _ensure_event_loop()
+        _decoding_loop()
         inputs: dict[str, Any] = {}
         secret: set[str] = set()
         for key, value in rpc.deserialize_properties(self._raw, keep_unknowns=True).items():
@@ -175,7 +184,6 @@ class RecordingMonitor(pmocks.MockMonitor):
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        _ensure_event_loop()
         if request.urn in self.registered:
             raw = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
             self.registered[request.urn].outputs = {k: _unwrap(v)[0] for k, v in raw.items()}
@@ -228,15 +236,21 @@ def _without_source_positions() -> Iterator[None]:
         rt_resource._get_stack_trace, _types.resource_types = saved
 
 
-def _usable_event_loop() -> None:
-    """set_mocks registers the root stack at once, on the thread's event loop; a caller (or an
-    earlier program run in the same process) may have closed or unset it."""
-    import asyncio
+def _thread_loop() -> asyncio.AbstractEventLoop | None:
+    """The calling thread's event loop, if it has one (without the deprecation warning newer
+    Pythons give when asked outside a running loop)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return asyncio.get_event_loop()
+        except RuntimeError:
+            return None
 
-    try:
-        loop = asyncio.get_event_loop()
-    except RuntimeError:
-        loop = None
+
+def _decoding_loop() -> None:
+    """Output values inside a property bag decode to futures, which need a current event loop;
+    the run's own loop is closed by the time a caller reads inputs."""
+    loop = _thread_loop()
     if loop is None or loop.is_closed():
         asyncio.set_event_loop(asyncio.new_event_loop())
 
@@ -258,17 +272,38 @@ class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
         return future
 
 
-@contextmanager
-def _inline_monitor_calls() -> Iterator[None]:
-    loop = _ensure_event_loop()
-    saved = getattr(loop, "_default_executor", None)
-    inline = _InlineExecutor(max_workers=1)
-    loop.set_default_executor(inline)
-    try:
-        yield
-    finally:
-        loop._default_executor = saved
-        inline.shutdown(wait=False)
+class _Backpressure:
+    """Lets the event loop finish the registrations declared so far, every `batch` declarations.
+
+    A Pulumi program declares every resource before the event loop runs any registration, so with
+    thousands of resources all of their pending serialisations, futures and outputs would be alive
+    at once: that, not the resources themselves, is what peak memory measures. The runner runs the
+    program's body outside the loop, so from this stack transformation (called by the SDK at every
+    declaration) it can run the loop with the public `run_until_complete`. A declaration made
+    while the loop runs (inside an `apply`) is only counted: a loop cannot be run from inside itself.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, batch: int) -> None:
+        self.loop = loop
+        self.batch = batch
+        self.pending: list[pulumi.Resource] = []
+        self.drains = 0
+
+    def __call__(self, args: pulumi.ResourceTransformationArgs) -> None:
+        if len(self.pending) >= self.batch and not self.loop.is_running():
+            self.drain()
+        # The declaration being made is not registered yet: it waits for the next batch.
+        self.pending.append(args.resource)
+        return None
+
+    def drain(self) -> None:
+        urns = [r.urn.future() for r in self.pending]
+        self.pending = []
+        self.drains += 1
+        # A failed registration is not this declaration's failure: the SDK records it and the run
+        # reports it when the program ends, as it would without backpressure.
+        self.loop.run_until_complete(asyncio.gather(*(u for u in urns if u is not None),
+                                                    return_exceptions=True))
 
 
 @contextmanager
@@ -309,9 +344,24 @@ def _environment(root: Path, env: Mapping[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _discard_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """A failed run leaves work behind (outputs still resolving, registrations in flight) that the
+    SDK keeps in its process-wide settings; the next run in this process would await it on this
+    loop once it is closed. Cancel it here, with the loop that owns it, and forget it."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    settings = pulumi.runtime.settings.SETTINGS
+    with settings.lock:
+        settings.outputs.clear()
+
+
 def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
                 config: Mapping[str, str] | None = None, secret_keys: tuple[str, ...] = (),
-                root: Path | None = None, env: Mapping[str, str] | None = None) -> ProgramRun:
+                root: Path | None = None, env: Mapping[str, str] | None = None,
+                batch: int = BATCH) -> ProgramRun:
     """Run `program` (a callable, or the path of a Pulumi `__main__.py`) under the mock runtime.
 
     `config` is the flat Pulumi config (`ns:key` -> string; structured values JSON-encoded), as the
@@ -319,37 +369,48 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
     """
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks, project, stack)
-    # Each run is its own deployment: a root stack left by an earlier run would parent this one.
-    pulumi.runtime.settings.ROOT.set(None)
-    _usable_event_loop()
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
-    set_all_config(dict(config or {}), list(secret_keys))
-    exports: dict[str, Any] = {}
-
     if isinstance(program, Path):
         path = program
 
         def body() -> None:
-            import asyncio
-
-            from ssot.components import _flow
-
-            _flow.outer_ready = len(asyncio.get_event_loop()._ready)  # type: ignore[attr-defined]
-            try:
-                runpy.run_path(str(path), run_name="__main__")
-            finally:
-                _flow.outer_ready = None
+            runpy.run_path(str(path), run_name="__main__")
     else:
         body = program
 
-    with (_environment(root or Path.cwd(), env or {}), _without_source_positions(), _gc_paused(),
-          _inline_monitor_calls()):
-        _sync_await(run_pulumi_func(body))
-        stack_resource = pulumi.runtime.settings.get_root_resource()
-        if stack_resource is not None:
-            outputs = getattr(stack_resource, "outputs", {}) or {}
-            for k, v in outputs.items():
-                exports[k] = _sync_await(v.future()) if isinstance(v, pulumi.Output) else v
+    previous = _thread_loop()
+    # The run's own loop: nothing the caller scheduled runs inside the program, and the runner is
+    # free to run it between declarations (it is never running while the program's body is).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.set_default_executor(_InlineExecutor(max_workers=1))
+    exports: dict[str, Any] = {}
+    try:
+        with (_environment(root or Path.cwd(), env or {}), _without_source_positions(), _gc_paused()):
+            # Each run is its own deployment: a root stack left by an earlier run would parent this one.
+            pulumi.runtime.settings.ROOT.set(None)
+            pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
+            set_all_config(dict(config or {}), list(secret_keys))
+            pulumi.runtime.register_stack_transformation(_Backpressure(loop, batch))
+            failure: BaseException | None = None
+            try:
+                body()
+            except BaseException as exc:  # re-raised by run_pulumi_func once the registrations end
+                failure = exc
+
+            def rest() -> None:
+                if failure is not None:
+                    raise failure
+
+            loop.run_until_complete(run_pulumi_func(rest))
+            stack_resource = pulumi.runtime.settings.get_root_resource()
+            if stack_resource is not None:
+                outputs = getattr(stack_resource, "outputs", {}) or {}
+                for k, v in outputs.items():
+                    exports[k] = loop.run_until_complete(v.future()) if isinstance(v, pulumi.Output) else v
+    finally:
+        _discard_pending(loop)
+        loop.close()
+        asyncio.set_event_loop(previous if previous is not None and not previous.is_closed() else None)
     return ProgramRun(resources=list(monitor.registered.values()), exports=exports)
 
 

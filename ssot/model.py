@@ -32,6 +32,7 @@ from ssot import names
 from ssot.audit_schedule import AuditSchedule
 from ssot.audit_schedule import parse as audit_schedule_parse
 from ssot.errors import ConfigError, ConfigIssue, did_you_mean
+from ssot.shape import describe
 from ssot.yamlpos import KeyPath, Positioned, format_path, load_yaml
 
 CONFIG_NAMESPACE = "ssot"
@@ -47,12 +48,12 @@ GRANT_OBJECTS: dict[str, frozenset[str]] = {
     "function": frozenset({"EXECUTE"}),
 }
 DEFAULT_PRIVILEGE_OBJECTS = ("table", "sequence", "function")
-_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
-_CRON_SECONDS = re.compile(r"^([1-9]|[1-5][0-9]) seconds?$")
-_CRON_NAMED = re.compile(r"^@(yearly|annually|monthly|weekly|daily|hourly|reboot)$")
-_CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*\Z")
+_CRON_SECONDS = re.compile(r"^([1-9]|[1-5][0-9]) seconds?\Z")
+_CRON_NAMED = re.compile(r"^@(yearly|annually|monthly|weekly|daily|hourly|reboot)\Z")
+_CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-_REGIONS = re.compile(r"^[a-z]{2}-[a-z]+-\d$")
+_REGIONS = re.compile(r"^[a-z]{2}-[a-z]+-\d\Z")
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,8 +329,9 @@ class _Reader:
         self.plain_keys: set[str] = set()
 
     # -- reporting
-    def issue(self, path: KeyPath, expected: str) -> None:
-        self.issues.append(ConfigIssue(self.doc.file, format_path(path), expected, self.doc.line(path)))
+    def issue(self, path: KeyPath, expected: str, line_of: KeyPath | None = None) -> None:
+        line = self.doc.line(path if line_of is None else line_of)
+        self.issues.append(ConfigIssue(self.doc.file, format_path(path), expected, line))
 
     def where(self, path: KeyPath) -> Where:
         return Where(self.doc.file, self.doc.line(path), format_path(path), path)
@@ -342,8 +344,13 @@ class _Reader:
             return None
         for key in value:
             if key not in allowed:
-                self.issue((*path, key), f"a known key, one of {', '.join(allowed)}"
-                           + did_you_mean(key, allowed) + " (unknown key)")
+                hint = did_you_mean(key, allowed)
+                # A key close to one of ours is a typo of our vocabulary and may be named; any other
+                # key may be a pasted secret: the path stops at its mapping and the key is described.
+                at = (*path, key) if hint else path
+                self.issue(at, f"a known key, one of {', '.join(allowed)}" + hint
+                           + (" (unknown key)" if hint else f"; got an unknown key, {describe(key)}"),
+                           line_of=(*path, key))
         for key, required in allowed.items():
             if required and key not in value:
                 self.issue(path, f"required key '{key}' (missing)")
@@ -367,7 +374,7 @@ class _Reader:
         if choices is not None:
             choices = tuple(choices)
             if value not in choices:
-                self.issue(path, f"one of {', '.join(choices)}; got {value!r}" + did_you_mean(value, choices))
+                self.issue(path, f"one of {', '.join(choices)}; got {_type(value)}" + did_you_mean(value, choices))
                 return None
         return value
 
@@ -416,12 +423,16 @@ class _Reader:
             if key is None:
                 return None
             if not _CONFIG_KEY.match(key):
-                self.issue((*path, "secret"), f"a config key matching {_CONFIG_KEY.pattern}; got {key!r}")
+                self.issue((*path, "secret"), f"a config key name matching [A-Za-z][A-Za-z0-9_]*; got {_type(key)}")
                 return None
             entry = config.get(f"{CONFIG_NAMESPACE}:{key}")
             if entry is None:
-                self.issue((*path, "secret"), f"an existing secret config key 'ssot:{key}' (not set; run "
-                           f"`pulumi config set --secret {key}`)")
+                # The reference names no existing key, so it may be the secret itself rather than a
+                # key name: neither quoted nor suggested for a command line.
+                self.issue((*path, "secret"), f"the name of a secret config key of this stack; got {_type(key)}, "
+                           "which is not a config key in the stack file (if it is a key name, set it with "
+                           "`pulumi config set --secret <configKey>`, which prompts for the value; if it is "
+                           "the secret itself, remove it from the file and rotate it)")
             elif not (isinstance(entry, dict) and set(entry) == {"secure"}):
                 if self.strict:
                     self.issue((*path, "secret"), f"config key 'ssot:{key}' to be a secret (`secure:`), but "
@@ -447,26 +458,15 @@ class _Reader:
             reason = self.string(g.get("reason"), (*path, "managedOutside", "reason"), "why it is managed outside")
             return SecretSource("managed-outside", where, owner=owner, reason=reason)
         var = self.string(arg, (*path, "env"), "an environment variable name")
-        if var is not None and not re.match(r"^[A-Z_][A-Z0-9_]*$", var):
-            self.issue((*path, "env"), f"an environment variable name matching [A-Z_][A-Z0-9_]*; got {var!r}")
+        if var is not None and not re.match(r"^[A-Z_][A-Z0-9_]*\Z", var):
+            self.issue((*path, "env"), f"an environment variable name matching [A-Z_][A-Z0-9_]*; got {_type(var)}")
             return None
         return SecretSource("env", where, ref=var)
 
 
 def _type(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"a boolean ({value})"
-    if isinstance(value, str):
-        return f"the string {value!r}" if len(value) <= 60 else "a long string"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+    # Never the text: a value in the wrong place may be the secret itself (see ssot.shape).
+    return describe(value)
 
 
 _TOP = {"name": True, "database": True, "project": False, "schemas": False, "roles": False,
@@ -540,7 +540,7 @@ def platform_from_document(doc: Positioned, *, stack: str, strict: bool = True) 
 
     for s in schemas:
         if s.owner and s.owner not in role_names and s.owner not in names.RESERVED_ROLES:
-            r.issue(_path_of(s.where), f"owner to be a declared role or a Supabase role; '{s.owner}' is "
+            r.issue(_path_of(s.where), "owner to be a declared role or a Supabase role; the role named is "
                     "neither" + did_you_mean(s.owner, role_names))
 
     if r.issues:
@@ -559,7 +559,7 @@ def _path_of(where: Where) -> KeyPath:
 
 
 def _platform_name_problem(value: object) -> str | None:
-    if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9-]{1,40}$", value):
+    if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9-]{1,40}\Z", value):
         return f"a platform name matching [a-z][a-z0-9-]* (2 to 41 characters); got {_type(value)}"
     return None
 
@@ -569,7 +569,7 @@ def _unique(r: _Reader, items: list[Any], path: KeyPath, what: str, key: Callabl
     for i, item in enumerate(items):
         k = key(item)
         if k in seen:
-            r.issue((*path, i, "name"), f"a unique {what}; '{k}' is already declared at index {seen[k]}")
+            r.issue((*path, i, "name"), f"a unique {what}; the same name is already declared at index {seen[k]}")
         else:
             seen[k] = i
 
@@ -597,8 +597,8 @@ def _database(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) 
                     "is managed by `ssot db start`)")
         return Database(r.where(path), local=True, sslmode="disable")
     host = r.string(m.get("host"), (*path, "host"), "a host name")
-    if host and not re.match(r"^[A-Za-z0-9.-]+$", host):
-        r.issue((*path, "host"), f"a host name; got {host!r}")
+    if host and not re.match(r"^[A-Za-z0-9.-]+\Z", host):
+        r.issue((*path, "host"), f"a host name; got {_type(host)}")
     port = r.integer(m.get("port"), (*path, "port"), 5432, 1, 65535)
     dbname = r.name(m.get("name", "postgres"), (*path, "name"), names.pg_identifier_problem_allow_pg) or "postgres"
     user = r.name(m.get("user", "postgres"), (*path, "user"), names.pg_identifier_problem_allow_pg) or "postgres"
@@ -618,18 +618,18 @@ def _project(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -
     if m is None:
         return None
     name = r.string(m.get("name"), (*path, "name"), "a project name")
-    if name and not re.match(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$", name):
-        r.issue((*path, "name"), f"a project name of letters, digits, spaces, '-' and '_'; got {name!r}")
+    if name and not re.match(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}\Z", name):
+        r.issue((*path, "name"), f"a project name of letters, digits, spaces, '-' and '_'; got {_type(name)}")
     org = r.string(m.get("organizationId"), (*path, "organizationId"), "an organization slug")
     region = r.string(m.get("region"), (*path, "region"), "a region such as eu-central-1")
     if region and not _REGIONS.match(region):
-        r.issue((*path, "region"), f"a region such as eu-central-1; got {region!r}")
+        r.issue((*path, "region"), f"a region such as eu-central-1; got {_type(region)}")
     dbpass = r.secret(m.get("dbPassword"), (*path, "dbPassword"), config) if "dbPassword" in m else None
     token = r.secret(m.get("accessToken"), (*path, "accessToken"), config) if "accessToken" in m else None
     size = r.string(m.get("instanceSize"), (*path, "instanceSize"), optional=True)
     api = r.string(m.get("apiUrl", "https://api.supabase.com"), (*path, "apiUrl"), "an https URL")
-    if api and not re.match(r"^https?://[A-Za-z0-9.:\[\]-]+(/.*)?$", api):
-        r.issue((*path, "apiUrl"), f"an http(s) URL; got {api!r}")
+    if api and not re.match(r"^https?://[A-Za-z0-9.:\[\]-]+(/.*)?\Z", api):
+        r.issue((*path, "apiUrl"), f"an http(s) URL; got {_type(api)}")
     if not (name and org and region and dbpass and token and api):
         return None
     return Project(r.where(path), name=name, organization_id=org, region=region, db_password=dbpass,
@@ -654,7 +654,7 @@ def _extensions(r: _Reader, value: Any, path: KeyPath) -> tuple[Extension, ...]:
 
 
 def _extension_problem(value: object) -> str | None:
-    if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9_-]{0,62}$", value):
+    if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9_-]{0,62}\Z", value):
         return f"an extension name such as pg_cron or vector; got {_type(value)}"
     return None
 
@@ -720,7 +720,7 @@ def _roles(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -> 
     for role in out:
         for j, parent in enumerate(role.member_of):
             if parent not in declared and parent not in names.RESERVED_ROLES:
-                r.issue((*_path_of(role.where), "memberOf", j), f"a declared or Supabase role; '{parent}' is "
+                r.issue((*_path_of(role.where), "memberOf", j), "a declared or Supabase role; the role named is "
                         "neither" + did_you_mean(parent, declared | names.RESERVED_ROLES))
             if parent == role.name:
                 r.issue((*_path_of(role.where), "memberOf", j), "a role other than the role itself")
@@ -740,7 +740,7 @@ def _privileges(r: _Reader, value: Any, path: KeyPath, on: str | None) -> tuple[
         up = s.upper()
         if on and up not in allowed:
             r.issue((*path, j), f"a privilege valid on {on} objects, one of {', '.join(sorted(allowed))}; "
-                    f"got {s!r}")
+                    f"got {_type(s)}")
             continue
         privs.append(up)
     if len(set(privs)) != len(privs):
@@ -751,9 +751,9 @@ def _privileges(r: _Reader, value: Any, path: KeyPath, on: str | None) -> tuple[
 def _check_refs(r: _Reader, p: KeyPath, role: str | None, schema: str | None, schemas: set[str],
                 roles: set[str]) -> None:
     if role and role not in roles and role not in names.RESERVED_ROLES:
-        r.issue((*p, "role"), f"a declared or Supabase role; '{role}' is neither" + did_you_mean(role, roles))
+        r.issue((*p, "role"), "a declared or Supabase role; the role named is neither" + did_you_mean(role, roles))
     if schema and schema not in schemas:
-        r.issue((*p, "schema"), f"a declared schema; '{schema}' is not declared" + did_you_mean(schema, schemas))
+        r.issue((*p, "schema"), "a declared schema; the schema named is not declared" + did_you_mean(schema, schemas))
 
 
 def _grants(r: _Reader, value: Any, path: KeyPath, schemas: set[str], roles: set[str]) -> tuple[Grant, ...]:
@@ -801,7 +801,8 @@ def _default_privileges(r: _Reader, value: Any, path: KeyPath, schemas: set[str]
         privs = _privileges(r, m.get("privileges"), (*p, "privileges"), on)
         _check_refs(r, p, role, schema, schemas, roles)
         if owner and owner not in roles and owner not in names.RESERVED_ROLES:
-            r.issue((*p, "owner"), f"a declared or Supabase role; '{owner}' is neither")
+            r.issue((*p, "owner"), "a declared or Supabase role; the role named is neither"
+                    + did_you_mean(owner, roles))
         if role and schema and owner and on and privs:
             out.append(DefaultPrivilege(r.where(p), role, schema, owner, on, privs))
     return tuple(out)
@@ -839,7 +840,7 @@ def cron_schedule_problem(value: object) -> str | None:
     fields = v.split()
     if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
         return ("a cron schedule of 5 fields (minute hour day-of-month month day-of-week, e.g. '*/15 * * * *') "
-                f"or 'N seconds'; got {value!r}")
+                f"or 'N seconds'; got {_type(value)}")
     return None
 
 
@@ -864,7 +865,8 @@ def _cron(r: _Reader, value: Any, path: KeyPath, roles: set[str]) -> tuple[CronJ
         db = r.name(j["database"], (*p, "database"), ident) if "database" in j else None
         user = r.name(j["username"], (*p, "username"), ident) if "username" in j else None
         if user and user not in roles and user not in names.RESERVED_ROLES:
-            r.issue((*p, "username"), f"a declared or Supabase role; '{user}' is neither")
+            r.issue((*p, "username"), "a declared or Supabase role; the role named is neither"
+                    + did_you_mean(user, roles))
         active = r.boolean(j.get("active"), (*p, "active"), True)
         if name and sched and cmd:
             out.append(CronJob(r.where(p), name, sched.strip(), cmd, db, user, active))
@@ -909,8 +911,8 @@ def _odoo(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -> O
     if m is None:
         return None
     url = r.string(m.get("url"), (*path, "url"), "the Odoo server URL")
-    if url and not re.match(r"^https?://[^\s/$.?#].[^\s]*$", url):
-        r.issue((*path, "url"), f"an http(s) URL; got {url!r}")
+    if url and not re.match(r"^https?://[^\s/$.?#].[^\s]*\Z", url):
+        r.issue((*path, "url"), f"an http(s) URL; got {_type(url)}")
     db = r.string(m.get("database"), (*path, "database"), "the Odoo database name")
     user = r.string(m.get("username"), (*path, "username"), "the Odoo login")
     pw = r.secret(m.get("password"), (*path, "password"), config) if "password" in m else None
@@ -926,12 +928,12 @@ def _aws(r: _Reader, value: Any, path: KeyPath) -> Aws | None:
         return None
     region = r.string(m.get("region"), (*path, "region"), "an AWS region such as eu-central-1")
     if region and not _REGIONS.match(region):
-        r.issue((*path, "region"), f"an AWS region such as eu-central-1; got {region!r}")
+        r.issue((*path, "region"), f"an AWS region such as eu-central-1; got {_type(region)}")
     endpoint = r.string(m.get("endpointUrl"), (*path, "endpointUrl"), "an http(s) URL", optional=True)
     prefix = r.string(m.get("secretsPrefix"), (*path, "secretsPrefix"), optional=True) or ""
     ppath = r.string(m.get("parametersPath"), (*path, "parametersPath"), optional=True) or "/"
     if not ppath.startswith("/"):
-        r.issue((*path, "parametersPath"), f"a parameter path starting with '/'; got {ppath!r}")
+        r.issue((*path, "parametersPath"), f"a parameter path starting with '/'; got {_type(ppath)}")
     return Aws(r.where(path), region, endpoint, prefix, ppath) if region else None
 
 

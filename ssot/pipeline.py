@@ -30,6 +30,7 @@ class PhaseResult:
     resources: int = 0
     # `ssot audit` only: per source what was read, what could not be, or "not configured"; drift summary.
     audit: dict[str, Any] | None = None
+    sources_read: list[str] | None = None
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -168,7 +169,8 @@ def _source_summary(res: SourceResult, title: str) -> dict[str, Any]:
 
 def audit(root: Path, stack: str, *, state: Path | None = None, datadir: Path | None = None,
           local_db: bool = False, env: dict[str, str] | None = None,
-          progress: Callable[[str, str, int | None], None] | None = None) -> PhaseResult:
+          progress: Callable[[str, str, int | None], None] | None = None,
+          only: list[str] | None = None) -> PhaseResult:
     """`ssot audit`: every configured live system read once, the doctrine rules over the live
     inventory, and drift between what the stack declares and what runs.
 
@@ -190,7 +192,16 @@ def audit(root: Path, stack: str, *, state: Path | None = None, datadir: Path | 
     timeout = float(platform.audit.timeout_seconds) if platform.audit else 30.0
     live = Inventory(phases={Phase.LIVE})
     summaries: list[dict[str, Any]] = []
+    known = {src.name for src in all_sources()}
+    unknown = sorted(set(only or ()) - known)
+    if unknown:
+        raise SsotError(f"--source: one of {', '.join(sorted(known))}; got {', '.join(unknown)}")
     for src in all_sources():
+        if only and src.name not in only:
+            # Left out on request: neither read nor failed, and its kinds are not compared.
+            summaries.append({"source": src.name, "title": src.title, "status": "skipped", "read": {}, "gaps": []})
+            continue
+
         def report(what: str, n: int | None, _name: str = src.name) -> None:
             if progress is not None:
                 progress(_name, what, n)
@@ -230,8 +241,13 @@ def audit(root: Path, stack: str, *, state: Path | None = None, datadir: Path | 
     drift_info = drift_summary(combined, findings)
     drift_info["not_compared"] = sorted(k.value for k in _DRIFT_READS if k not in covered)
     audit_info = {"sources": summaries, "drift": drift_info}
-    return PhaseResult(live, findings, target=f"{_rel(root, Path(os.getcwd()))} (stack {stack}, live)",
-                       default_artifact=_rel(path, root), resources=resources, audit=audit_info)
+    result = PhaseResult(live, findings, target=f"{_rel(root, Path(os.getcwd()))} (stack {stack}, live)",
+                         default_artifact=_rel(path, root), resources=resources, audit=audit_info)
+    # What `--store` records as read (ssot.store.run.sources_for): the declared side and each live
+    # source that read everything it was asked to.
+    result.sources_read = ["pulumi state export" if state is not None else "pulumi program (mock runtime)",
+                           *(s["source"] for s in summaries if s["status"] == "read")]
+    return result
 
 
 def _fingerprint_comparability(live: Inventory, declared: Inventory) -> None:
@@ -263,7 +279,7 @@ def _covered_kinds(summaries: list[dict[str, Any]]) -> set[Kind]:
     out = set()
     for kind, (source, obj) in _DRIFT_READS.items():
         s = by_source.get(source)
-        if s is None or s["status"] == "not configured":
+        if s is None or s["status"] in ("not configured", "skipped"):
             continue
         blocked = {g["object"] for g in s["gaps"]}
         if obj is None and blocked:

@@ -39,6 +39,7 @@ from typing import Any, NoReturn
 
 from ssot.errors import ProviderError, SourceUnavailable
 from ssot.names import project_ref_problem
+from ssot.shape import describe
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ ACCESS_TOKEN_ENV = "SUPABASE_ACCESS_TOKEN"
 # operationId -> (method, path template), exactly as in Supabase's OpenAPI document.
 OPERATIONS: dict[str, tuple[str, str]] = {
     "v1-create-a-project": ("POST", "/v1/projects"),
+    "v1-list-all-projects": ("GET", "/v1/projects"),
     "v1-get-project": ("GET", "/v1/projects/{ref}"),
     "v1-update-a-project": ("PATCH", "/v1/projects/{ref}"),
     "v1-delete-a-project": ("DELETE", "/v1/projects/{ref}"),
@@ -200,10 +202,10 @@ class ManagementApi:
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ProviderError(f"api_url: expected an http(s) URL such as {DEFAULT_BASE_URL}, "
-                                f"got {base_url!r}")
+                                f"got {describe(base_url)}")
         if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
             # A bearer token over plain HTTP to another machine would be readable on the wire.
-            raise ProviderError(f"api_url: plain http is only accepted for loopback, got {base_url!r}")
+            raise ProviderError(f"api_url: plain http is only accepted for loopback, got {describe(base_url)}")
         self._token = access_token
         self._base_url = base_url.rstrip("/")
         self._retry = retry or RetryPolicy()
@@ -252,6 +254,14 @@ class ManagementApi:
             return None
         project = _project(resp.json())
         return None if project.status == "REMOVED" else project
+
+    def list_projects(self) -> list[Project]:
+        """Every project the token can see (to find a project's ref by its name and organization)."""
+        resp = self._call("v1-list-all-projects", expect=(200,))
+        data = resp.json()
+        if not isinstance(data, list):
+            raise self._bad_shape("v1-list-all-projects", "a JSON array")
+        return [_project(d) for d in data if isinstance(d, dict)]
 
     def update_project_name(self, ref: str, name: str) -> None:
         self._call("v1-update-a-project", ref=ref, body={"name": name}, expect=(200,))

@@ -22,7 +22,8 @@ Three ways, applied in this order by `apply` (the first that matches wins):
    reason, owner and expires are required. An expired entry does not suppress: the finding stays,
    with a note that its suppression expired. An entry that matches nothing is stale: a warning.
 3. The baseline (JSON, written by `write_baseline`): findings already known when it was written
-   are marked `suppressed_by="baseline"`; only new ones count.
+   are marked `suppressed_by="baseline"`; only new ones count. A finding whose suppression entry
+   expired is active even if the baseline lists it: the expiry wins.
 
 Nothing here reads or writes a secret: a finding's key and subject are value-free by contract, an
 inline ignore contributes only its reason text, and warnings never quote a file's line.
@@ -40,8 +41,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ssot.errors import ConfigError, ConfigIssue, did_you_mean
+from ssot.errors import ConfigError, ConfigIssue, SsotError, did_you_mean
 from ssot.findings import Finding
+from ssot.shape import describe
 from ssot.yamlpos import KeyPath, load_yaml
 
 DEFAULT_SUPPRESSIONS = ".ssot/suppressions.yaml"
@@ -54,9 +56,24 @@ BY_BASELINE = "baseline"
 
 LineReader = Callable[[str], Sequence[str] | None]
 
-_RULE_ID = re.compile(r"^[a-z][a-z0-9_]{2,40}$")
-_KEY = re.compile(r"^[a-z][a-z0-9_]{2,40}:\S+$")
+_RULE_ID = re.compile(r"^[a-z][a-z0-9_]{2,40}\Z")
+_KEY = re.compile(r"^[a-z][a-z0-9_]{2,40}:\S+\Z")
 _FIELDS = ("key", "rule", "subject", "path", "reason", "owner", "expires")
+# A finding key as ssot writes it (rule id and a digest of the subject): public by construction.
+_PUBLIC_KEY = re.compile(r"[a-z][a-z0-9_]{2,40}:[0-9a-f]{16}\Z")
+
+
+def _ident(key: object, rule: object) -> str:
+    """How a message names an entry: its key or rule when they are ssot's own identifiers (a
+    well-formed finding key, a known rule id), otherwise only the shape of what is there."""
+    if key is not None:
+        return f"key {key}" if isinstance(key, str) and _PUBLIC_KEY.match(key) else f"a key ({describe(key)})"
+    if rule is not None:
+        from ssot.rules import all_rules
+
+        known = {r.id for r in all_rules()}
+        return f"rule {rule}" if isinstance(rule, str) and rule in known else f"a rule ({describe(rule)})"
+    return "entry"
 
 
 @dataclass(frozen=True)
@@ -80,13 +97,14 @@ class Suppression:
         return f"{at}: suppressions[{self.index}]"
 
     def describe(self) -> str:
+        # Globs are described, not quoted: the file is outside input and a glob can hold anything.
         if self.key:
-            return f"key {self.key}"
-        parts = [f"rule {self.rule}"]
+            return _ident(self.key, None)
+        parts = [_ident(None, self.rule)]
         if self.subject:
-            parts.append(f"subject {self.subject!r}")
+            parts.append(f"a subject glob ({describe(self.subject)})")
         if self.path:
-            parts.append(f"path {self.path!r}")
+            parts.append(f"a path glob ({describe(self.path)})")
         return ", ".join(parts)
 
     def expired(self, today: date) -> bool:
@@ -164,8 +182,9 @@ def load_suppressions(path: str | Path, *, display: str | None = None) -> list[S
     if isinstance(data, dict):
         unknown = [k for k in data if k != "suppressions"]
         if unknown:
-            raise ConfigError.single(file, unknown[0], "only a top-level 'suppressions:' list"
-                                     + did_you_mean(unknown[0], ["suppressions"]), doc.line((unknown[0],)))
+            hint = did_you_mean(unknown[0], ["suppressions"])
+            raise ConfigError.single(file, unknown[0] if hint else "", "only a top-level 'suppressions:' list"
+                                     + (hint or f"; got a key, {describe(unknown[0])}"), doc.line((unknown[0],)))
         data, base = data.get("suppressions") or [], ("suppressions",)
     else:
         base = ()
@@ -187,21 +206,24 @@ def load_suppressions(path: str | Path, *, display: str | None = None) -> list[S
             issue("", "a mapping with 'key' (or 'rule' + 'subject'/'path'), 'reason', 'owner', 'expires'")
             continue
         key, rule = entry.get("key"), entry.get("rule")
-        ident = f"key {key}" if isinstance(key, str) else f"rule {rule}" if isinstance(rule, str) else "entry"
+        ident = _ident(key, rule)
         n_before = len(issues)
         for name in entry:
             if name not in _FIELDS:
-                issue(name, f"a known field ({', '.join(_FIELDS)}){did_you_mean(name, _FIELDS)}")
+                hint = did_you_mean(name, _FIELDS)
+                # Only a near miss of our own field names is named; any other key may be a secret.
+                issue(name if hint else "", f"a known field ({', '.join(_FIELDS)}){hint}"
+                      + ("" if hint else f"; got an unknown key, {describe(name)}"))
         if key is None and rule is None:
             issue("", "either 'key' (a finding key, e.g. rule_id:0123456789abcdef) or 'rule' with a "
                       "'subject' and/or 'path' glob")
         elif key is not None and rule is not None:
             issue("rule", "either 'key' or 'rule', not both")
         if key is not None and not (isinstance(key, str) and _KEY.match(key)):
-            issue("key", f"a finding key like rule_id:0123456789abcdef; got {key!r}")
+            issue("key", f"a finding key like rule_id:0123456789abcdef; got {describe(key)}")
         if rule is not None:
             if not (isinstance(rule, str) and _RULE_ID.match(rule)):
-                issue("rule", f"a rule id (lower case letters, digits, '_'); got {rule!r}")
+                issue("rule", f"a rule id (lower case letters, digits, '_'); got {describe(rule)}")
             elif entry.get("subject") is None and entry.get("path") is None:
                 issue("rule", f"with 'rule', a 'subject' and/or 'path' glob saying what is covered ({ident})")
         for name in ("subject", "path"):
@@ -216,7 +238,7 @@ def load_suppressions(path: str | Path, *, display: str | None = None) -> list[S
         raw_expiry = entry.get("expires")
         expires = _parse_date(raw_expiry)
         if expires is None:
-            got = "missing" if raw_expiry is None else f"got {raw_expiry!r}"
+            got = "missing" if raw_expiry is None else f"got {describe(raw_expiry)}"
             issue("expires", f"an expiry date YYYY-MM-DD, the last day it applies (required, {ident}; {got})")
         if len(issues) != n_before or expires is None:
             continue
@@ -310,28 +332,46 @@ def write_baseline(findings: Iterable[Finding], path: str | Path) -> int:
     doc = {"format": BASELINE_FORMAT, "version": BASELINE_VERSION,
            "findings": [entries[k] for k in sorted(entries)]}
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise SsotError(f"{target}: cannot write the baseline ({exc.strerror or type(exc).__name__}); "
+                        "expected a writable file path") from None
     return len(entries)
 
 
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
+
+
 def load_baseline(path: str | Path) -> set[str]:
+    from ssot.safefile import NotRead, read_bytes
+
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError.single(file, "", "an existing baseline file (not found; write one first)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError.single(file, "", f"a readable UTF-8 baseline file ({type(exc).__name__})") from None
+        data = read_bytes(path, limit=MAX_BASELINE_BYTES, rel=file)
+    except NotRead as exc:
+        if not Path(path).exists():
+            raise ConfigError.single(file, "", "an existing baseline file (not found; write one first)") from None
+        raise ConfigError.single(file, "", f"a readable baseline file ({exc.reason})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError.single(file, "", "a UTF-8 baseline file") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError.single(file, "", f"valid JSON ({exc.msg})", exc.lineno) from None
+    except RecursionError:
+        raise ConfigError.single(file, "", "JSON nested as a baseline is (too deep)") from None
+    except ValueError:
+        # e.g. an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise ConfigError.single(file, "", "valid JSON as written by ssot (a number too long to read)") from None
     if not isinstance(doc, dict) or doc.get("format") != BASELINE_FORMAT:
         raise ConfigError.single(file, "format", f"a baseline written by ssot (format: {BASELINE_FORMAT!r})")
     if doc.get("version") != BASELINE_VERSION:
         got = doc.get("version")
-        raise ConfigError.single(file, "version", f"baseline version {BASELINE_VERSION}; got {got!r}")
+        raise ConfigError.single(file, "version", f"baseline version {BASELINE_VERSION}; got {describe(got)}")
     items = doc.get("findings")
     if not isinstance(items, list):
         raise ConfigError.single(file, "findings", "a list of {key, rule_id, subject}")
@@ -435,11 +475,16 @@ def apply(
             continue
         if matching:
             e = matching[0]
+            also = (" The baseline also lists it, but an expired exception wins over the baseline."
+                    if baseline is not None and f.key in baseline else "")
             f = replace(f, explain=f.explain + f"\n\nNote: its suppression ({e.where}) expired on "
-                        f"{e.expires.isoformat()} (owner: {e.owner}); fix the finding or renew the entry.",
+                        f"{e.expires.isoformat()} (owner: {e.owner}); fix the finding or renew the entry.{also}",
                         metadata={**f.metadata, "suppression_expired": {
                             "expires": e.expires.isoformat(), "owner": e.owner, "reason": e.reason,
                             "file": e.file, "entry": e.index}})
+            # An expired exception is a decision that ran out; a baseline must not silently renew it.
+            active.append(f)
+            continue
 
         if baseline is not None and f.key in baseline:
             info = {"reason": "in the baseline", "file": str(baseline_file)}

@@ -70,6 +70,7 @@ def test_every_client_operation_round_trips_through_the_validating_server() -> N
         project = api.create_project(name="contract", organization_slug="acme-org", db_pass="pw-1234",
                                      region="us-east-1", desired_instance_size="small")
         api.wait_for_healthy(project.ref, 60, services=("db", "rest", "auth"))
+        assert [p.ref for p in api.list_projects()] == [project.ref]
         api.update_project_name(project.ref, "contract-2")
         api.update_database_password(project.ref, "pw-5678")
         api.create_secrets(project.ref, {"A_KEY": "a", "B_KEY": "b"})

@@ -33,7 +33,7 @@ def test_no_progress_when_not_a_terminal(tmp_path: Path, capsys: pytest.CaptureF
     state.write_text(json.dumps({"deployment": {"resources": []}}))
     root = Path(__file__).resolve().parents[1] / "examples" / "estate"
     main(["audit", "--root", str(root), "--stack", "dev", "--local-db", "--datadir", str(tmp_path / "none"),
-          "--state", str(state), "--format", "json"])
+          "--state", str(state), "--format", "json", "--source", "postgres"])
     captured = capsys.readouterr()
     assert captured.err == ""  # pytest's capture is not a TTY: no spinner, no progress line
     json.loads(captured.out)

@@ -117,7 +117,7 @@ ENTRY = "  - key: no_hardcoded_secrets:0123456789abcdef\n"
      "key no_hardcoded_secrets:0123456789abcdef; missing)"),
     (ENTRY + "    reason: why\n    owner: me\n    expires: next week\n",
      "supp.yaml:6: suppressions[0].expires: an expiry date YYYY-MM-DD, the last day it applies (required, "
-     "key no_hardcoded_secrets:0123456789abcdef; got 'next week')"),
+     "key no_hardcoded_secrets:0123456789abcdef; got a string of 9 characters: lowercase letters, spaces)"),
     (ENTRY + "    reason: why\n    owner: me\n    expires: 2025-02-30\n",
      "supp.yaml:6: suppressions[0].expires: a valid value (day is out of range for month)"),
     (ENTRY + "    reason: why\n    owner: me\n    expires: '2025-02-30'\n",
@@ -134,7 +134,7 @@ ENTRY = "  - key: no_hardcoded_secrets:0123456789abcdef\n"
     (ENTRY + "    rule: no_odoo_cron\n    path: a\n    reason: why\n    owner: me\n    expires: 2025-06-30\n",
      "suppressions[0].rule: either 'key' or 'rule', not both"),
     ("  - key: not a key\n    reason: why\n    owner: me\n    expires: 2025-06-30\n",
-     "supp.yaml:3: suppressions[0].key: a finding key like rule_id:0123456789abcdef; got 'not a key'"),
+     "supp.yaml:3: suppressions[0].key: a finding key like rule_id:0123456789abcdef; got a string of 9 characters"),
     ("  - just a string\n", "supp.yaml:3: suppressions[0]: a mapping with 'key'"),
 ])
 def test_invalid_entries_name_file_entry_and_expectation(tmp_path: Path, body: str, expected: str) -> None:
@@ -194,24 +194,52 @@ def test_expired_entry_does_not_suppress_and_says_so(tmp_path: Path) -> None:
     assert "expired on 2025-02-28 (owner: alice)" in render(report, "markdown")
 
 
+def test_an_expired_suppression_wins_over_the_baseline(tmp_path: Path) -> None:
+    # The baseline was written while the suppression was valid; once it expires the finding must
+    # come back, not be silently hidden again by the baseline (which would make expiry meaningless).
+    f, other = lit("a.py", 1), lit("b.py", 2)
+    write(tmp_path, "s.yaml", f"- key: {f.key}\n  reason: temporary\n  owner: alice\n  expires: 2025-02-28\n")
+    sup.write_baseline([f, other], tmp_path / "baseline.json")
+    active, suppressed, _ = sup.apply([f, other], suppressions_file=tmp_path / "s.yaml",
+                                      baseline_file=tmp_path / "baseline.json", root=tmp_path, today=TODAY,
+                                      read_lines=no_files)
+    assert [a.key for a in active] == [f.key] and active[0].suppressed_by is None
+    assert "expired on 2025-02-28 (owner: alice)" in active[0].explain
+    assert "baseline" in active[0].explain
+    assert [s.key for s in suppressed] == [other.key] and suppressed[0].suppressed_by == "baseline"
+    report = Report(command="scan", target="t", findings=active, suppressed=suppressed,
+                    generated_at="2025-03-01T00:00:00Z")
+    assert report.exit_code == 1
+
+
 def test_stale_entries_are_warnings(tmp_path: Path) -> None:
     f = lit("a.py", 1)
     write(tmp_path, "s.yaml", f"""- key: {f.key}
   reason: r
   owner: o
   expires: 2030-01-01
-- rule: no_odoo_cron
+- rule: odoo_cron
   subject: "odoo:odoo_cron:gone_*"
   reason: r
   owner: o
   expires: 2024-01-01
+- rule: not_a_rule
+  path: "Zq8ghp_CANARYxx/**"
+  reason: r
+  owner: o
+  expires: 2030-01-01
 """)
     active, suppressed, warnings = sup.apply([f], suppressions_file=tmp_path / "s.yaml", root=tmp_path,
                                              today=TODAY, read_lines=no_files)
     assert active == [] and len(suppressed) == 1
-    assert warnings == [f"{tmp_path / 's.yaml'}:5: suppressions[1] (rule no_odoo_cron, subject "
-                        "'odoo:odoo_cron:gone_*') matches no finding (stale); it also expired on 2024-01-01; "
-                        "remove it"]
+    # A known rule id is named; globs and unknown ids are outside text, described by shape only.
+    assert warnings == [f"{tmp_path / 's.yaml'}:5: suppressions[1] (rule odoo_cron, a subject glob (a string "
+                        "of 21 characters: lowercase letters, symbols)) matches no finding (stale); it also "
+                        "expired on 2024-01-01; remove it",
+                        f"{tmp_path / 's.yaml'}:10: suppressions[2] (a rule (a string of 10 characters: lowercase "
+                        "letters, symbols), a path glob (a string of 18 characters: letters, digits, symbols)) "
+                        "matches no finding (stale); remove it"]
+    assert not any("CANARY" in w or "gone_" in w for w in warnings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,7 +359,8 @@ def test_only_new_findings_count_against_a_baseline(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("{not json", "b.json:1: <root>: valid JSON"),
     ('{"format": "other"}', "b.json: format: a baseline written by ssot"),
-    ('{"format": "ssot-baseline", "version": 9, "findings": []}', "b.json: version: baseline version 1; got 9"),
+    ('{"format": "ssot-baseline", "version": 9, "findings": []}',
+     "b.json: version: baseline version 1; got a whole number of 1 digit"),
     ('{"format": "ssot-baseline", "version": 1, "findings": {}}', "b.json: findings: a list of"),
     ('{"format": "ssot-baseline", "version": 1, "findings": [{"key": 3}]}',
      "b.json: findings[0].key: a finding key like"),

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import pulumi
 
 from ssot.components import TYPE_PREFIX, where
-from ssot.components._flow import Throttle
 from ssot.model import CronJob as CronJobDecl
 from ssot.providers.cron_job import CronJob, CronJobArgs
 
@@ -50,16 +49,14 @@ class CronJobs(pulumi.ComponentResource):
     def __init__(self, name: str, args: CronJobsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         doctrine = {"jobs": {j.name: where(j) for j in args.jobs}}
         super().__init__(f"{TYPE_PREFIX}:CronJobs", name, {"doctrine": doctrine}, opts)
-        throttle = Throttle()
         self.jobs = {
-            j.name: throttle.add(CronJob(
+            j.name: CronJob(
                 f"cron-{j.name}",
                 CronJobArgs(conninfo=args.conninfo, name=j.name, schedule=j.schedule, command=j.command,
                             database=j.database, username=j.username, active=j.active),
                 pulumi.ResourceOptions(parent=self, depends_on=[
                     *args.base_depends_on, *referenced(j.command, args.schemas, args.vault_secrets)]),
-            ))
+            )
             for j in args.jobs
         }
-        throttle.drain()
         self.register_outputs({"doctrine": doctrine})

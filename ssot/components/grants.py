@@ -8,7 +8,6 @@ import pulumi
 import pulumi_postgresql as postgresql
 
 from ssot.components import TYPE_PREFIX, where
-from ssot.components._flow import Throttle
 from ssot.model import DefaultPrivilege, Grant
 
 
@@ -36,25 +35,23 @@ class Grants(pulumi.ComponentResource):
             found = [args.roles.get(role), args.schemas.get(schema), *(args.roles.get(m) for m in more)]
             return [d for d in found if d is not None]
 
-        throttle = Throttle()
         self.grants = {
-            g.resource_name: throttle.add(postgresql.Grant(
+            g.resource_name: postgresql.Grant(
                 f"grant-{g.resource_name}",
                 postgresql.GrantArgs(database=args.database, role=g.role, schema=g.schema, object_type=g.on,
                                      privileges=list(g.privileges), objects=list(g.objects) or None),
                 pulumi.ResourceOptions(parent=self, depends_on=deps(g.role, g.schema)),
-            ))
+            )
             for g in args.grants
         }
         self.default_privileges = {
-            d.resource_name: throttle.add(postgresql.DefaultPrivileges(
+            d.resource_name: postgresql.DefaultPrivileges(
                 f"defaults-{d.resource_name}",
                 postgresql.DefaultPrivilegesArgs(database=args.database, role=d.role, schema=d.schema,
                                                  owner=d.owner, object_type=d.on,
                                                  privileges=list(d.privileges)),
                 pulumi.ResourceOptions(parent=self, depends_on=deps(d.role, d.schema, d.owner)),
-            ))
+            )
             for d in args.default_privileges
         }
-        throttle.drain()
         self.register_outputs({"doctrine": doctrine})

@@ -8,7 +8,6 @@ import pulumi
 import pulumi_postgresql as postgresql
 
 from ssot.components import TYPE_PREFIX, source_meta, where
-from ssot.components._flow import Throttle
 from ssot.components.connection import SecretResolver
 from ssot.model import Role
 
@@ -32,11 +31,10 @@ class Roles(pulumi.ComponentResource):
         declared = {r.name for r in args.roles}
         # Roles may be members of other declared roles: create parents first so the dependency is
         # explicit rather than left to the engine's luck.
-        throttle = Throttle()
         for role in _parents_first(args.roles):
             deps = [self.roles[p] for p in role.member_of if p in declared]
             password = args.secrets.value(role.password) if role.password else None
-            self.roles[role.name] = throttle.add(postgresql.Role(
+            self.roles[role.name] = postgresql.Role(
                 f"role-{role.name}",
                 postgresql.RoleArgs(
                     name=role.name, login=role.login, password=password, inherit=True,
@@ -48,8 +46,7 @@ class Roles(pulumi.ComponentResource):
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=deps,
                                        additional_secret_outputs=["password"]),
-            ))
-        throttle.drain()
+            )
         self.register_outputs({"doctrine": doctrine})
 
 

@@ -8,7 +8,6 @@ import pulumi
 import pulumi_postgresql as postgresql
 
 from ssot.components import TYPE_PREFIX, where
-from ssot.components._flow import Throttle
 from ssot.model import Extension, Schema
 
 
@@ -41,16 +40,14 @@ class DoctrineSchemas(pulumi.ComponentResource):
             )
             for e in args.extensions
         }
-        throttle = Throttle()
         self.schemas = {
-            s.name: throttle.add(postgresql.Schema(
+            s.name: postgresql.Schema(
                 f"schema-{s.name}",
                 postgresql.SchemaArgs(name=s.name, owner=s.owner, database=args.database,
                                       # A schema full of data is never dropped by a config edit.
                                       drop_cascade=False, if_not_exists=True),
                 child,
-            ))
+            )
             for s in args.schemas
         }
-        throttle.drain()
         self.register_outputs({"doctrine": doctrine})

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import pulumi
 
 from ssot.components import TYPE_PREFIX, source_meta, where
-from ssot.components._flow import Throttle
 from ssot.components.connection import SecretResolver
 from ssot.model import VaultSecret as VaultSecretDecl
 from ssot.providers.vault_secret import VaultSecret, VaultSecretArgs
@@ -30,7 +29,6 @@ class VaultSecrets(pulumi.ComponentResource):
                                 for s in args.secrets}}
         super().__init__(f"{TYPE_PREFIX}:VaultSecrets", name, {"doctrine": doctrine}, opts)
         self.secrets = {}
-        throttle = Throttle()
         for s in args.secrets:
             src = s.value
             self.secrets[s.name] = VaultSecret(
@@ -45,6 +43,4 @@ class VaultSecrets(pulumi.ComponentResource):
                                        # A managed-outside secret is adopted, never destroyed by us.
                                        retain_on_delete=src.kind == "managed-outside"),
             )
-            throttle.add(self.secrets[s.name])
-        throttle.drain()
         self.register_outputs({"doctrine": doctrine})

@@ -252,10 +252,15 @@ def _to_matches(text: str, cands: list[_Candidate]) -> list[SecretMatch]:
                 line=line,
                 column=column,
                 fingerprint=_fingerprint(c.secret),
-                redacted=redact(c.secret),
+                redacted=redact(c.secret, c.detector.public_part(c.secret)),
             )
         )
     return out
+
+
+def public_part(value: str) -> str:
+    """The longest public format marker any detector recognises at the start of `value`, or ""."""
+    return max((d.public_part(value) for d in all_detectors()), key=len, default="")
 
 
 def scan_text(text: str, path: str = "<text>") -> list[SecretMatch]:

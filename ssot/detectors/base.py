@@ -39,6 +39,9 @@ class Detector:
     priority: ClassVar[int] = 50
     #: a base class meant only to be subclassed sets this in its own body
     abstract: ClassVar[bool] = False
+    #: the start of a secret that is the same in every secret of the format (a key type marker such
+    #: as `ghp_`); the only characters of a secret a redaction may show. None: the format has none.
+    public_prefix: ClassVar[re.Pattern[str] | None] = None
 
     @property
     def name(self) -> str:
@@ -57,6 +60,11 @@ class Detector:
     def verify_shape(self, value: str) -> bool:
         """Structure or entropy checks that a regex cannot express. Never raises on odd input."""
         return True
+
+    def public_part(self, value: str) -> str:
+        """The format's public marker at the start of `value`, or "" (never the secret part)."""
+        m = self.public_prefix.match(value) if self.public_prefix else None
+        return m.group(0) if m and m.end() < len(value) else ""
 
     def verify_context(self, value: str, line: str) -> bool:
         """Checks that need the line around the value (at most a few thousand characters of it)."""
@@ -92,7 +100,7 @@ def char_classes(value: str) -> int:
     )
 
 
-_B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+\Z")
 
 
 def _b64url_json(segment: str) -> Any:

@@ -37,9 +37,19 @@ def _serialized(provider_type: type[ResourceProvider]) -> str:
 
 
 def _declared_outputs(cls: type) -> frozenset[str]:
+    """The outputs a resource class declares: its own public, non-ClassVar annotations.
+
+    Only classes below DynamicResource count. pulumi.Resource annotates its private state (`_name`,
+    `_protect`, `_providers`...); requested as outputs, each became an Output the SDK wrote over
+    that state, and the SDK then formatted the resource's name, an Output, on every registration.
+    """
     names: set[str] = set()
     for klass in cls.__mro__:
-        names.update(getattr(klass, "__annotations__", {}))
+        if klass is DynamicResource or not issubclass(klass, DynamicResource):
+            continue
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            if not name.startswith("_") and "ClassVar" not in str(annotation):
+                names.add(name)
     return frozenset(names)
 
 

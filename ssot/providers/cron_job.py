@@ -36,13 +36,14 @@ from ssot.errors import ProviderError
 from ssot.names import cron_job_problem, pg_identifier_problem
 from ssot.providers._base import DynamicResource, secret
 from ssot.providers._props import get, is_unknown, require_str, unknown_key_failures
+from ssot.shape import describe
 
 INPUTS = frozenset({"conninfo", "name", "schedule", "command", "database", "username", "active"})
 APP = "ssot-cron-job"
 
 _MACROS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly",
                      "@reboot"})
-_SECONDS = re.compile(r"^\s*([1-9]|[1-5][0-9])\s+seconds?\s*$", re.IGNORECASE)
+_SECONDS = re.compile(r"^\s*([1-9]|[1-5][0-9])\s+seconds?\s*\Z", re.IGNORECASE)
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 # (field, lowest, highest, names whose index + offset is the value)
@@ -73,28 +74,28 @@ def _field_problem(part: str, field: tuple[str, int, int, tuple[str, ...], int])
     for item in part.split(","):
         base, slash, step = item.partition("/")
         if slash and (not step.isdigit() or int(step) == 0):
-            return f"{name} field {part!r}: step {step!r} is not a positive number"
+            return f"{name} field ({describe(part)}): the step is not a positive number"
         if base == "*":
             continue
         first, dash, last = base.partition("-")
         bounds = [_field_value(first, field)] + ([_field_value(last, field)] if dash else [])
         if any(b is None for b in bounds):
-            return f"{name} field {part!r}: expected values {lo}-{hi}, '*', ranges, lists and steps"
+            return f"{name} field ({describe(part)}): expected values {lo}-{hi}, '*', ranges, lists and steps"
         if dash and bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
-            return f"{name} field {part!r}: range runs backwards"
+            return f"{name} field ({describe(part)}): range runs backwards"
     return None
 
 
 def schedule_problem(schedule: object) -> str | None:
     """Why `schedule` is not a pg_cron schedule, or None if it is."""
     if not isinstance(schedule, str) or not schedule.strip():
-        return f"{_SCHEDULE_FORMS}, got {schedule!r}"
+        return f"{_SCHEDULE_FORMS}, got {describe(schedule)}"
     text = schedule.strip()
     if text.lower() in _MACROS or _SECONDS.match(text):
         return None
     parts = text.split()
     if len(parts) != 5:
-        return f"{_SCHEDULE_FORMS}, got {schedule!r} ({len(parts)} fields)"
+        return f"{_SCHEDULE_FORMS}, got {describe(schedule)} ({len(parts)} fields)"
     for part, field in zip(parts, _FIELDS, strict=True):
         problem = _field_problem(part, field)
         if problem:
@@ -133,7 +134,7 @@ def _check(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
     if active is None:
         inputs["active"] = True
     elif not is_unknown(active) and not isinstance(active, bool):
-        failures.append(CheckFailure("active", f"expected true or false, got {active!r}"))
+        failures.append(CheckFailure("active", f"expected true or false, got {describe(active)}"))
     return inputs, failures
 
 

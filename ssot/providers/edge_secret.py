@@ -44,6 +44,7 @@ from ssot.errors import ProviderError
 from ssot.fingerprint import fingerprint
 from ssot.names import env_name_problem, project_ref_problem
 from ssot.providers._base import DynamicResource, secret
+from ssot.shape import describe
 from ssot.supabase_api import DEFAULT_BASE_URL, ManagementApi, NotFound, resolve_access_token
 
 MAX_VALUE_LENGTH = 24576  # CreateSecretBody: value maxLength
@@ -109,7 +110,7 @@ class EdgeFunctionSecretProvider(ResourceProvider):
         url = value("api_url")
         if url is not None and not (isinstance(url, str) and re.match(r"^https?://[^/\s]+", url)):
             failures.append(CheckFailure("api_url", f"api_url: expected an http(s) URL such as "
-                                                    f"{DEFAULT_BASE_URL}, got {url!r}"))
+                                                    f"{DEFAULT_BASE_URL}, got {describe(url)}"))
         return CheckResult(news, failures)
 
     def _outs(self, props: dict[str, Any], digest: str | None, fp: str | None) -> dict[str, Any]:

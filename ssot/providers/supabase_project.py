@@ -47,6 +47,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from ssot.errors import ProviderError
 from ssot.fingerprint import fingerprint
 from ssot.providers._base import DynamicResource, secret
+from ssot.shape import describe
 from ssot.supabase_api import DEFAULT_BASE_URL, ManagementApi, resolve_access_token
 
 # The `desired_instance_size` enum of V1CreateProjectBody (a contract test keeps them equal).
@@ -55,8 +56,8 @@ INSTANCE_SIZES = (
     "16xlarge", "24xlarge", "24xlarge_optimized_memory", "24xlarge_optimized_cpu", "24xlarge_high_memory",
     "48xlarge", "48xlarge_optimized_memory", "48xlarge_optimized_cpu", "48xlarge_high_memory",
 )
-_ORG_SLUG = re.compile(r"^[\w-]+$")
-_REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d{1,2}$")
+_ORG_SLUG = re.compile(r"^[\w-]+\Z")
+_REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d{1,2}\Z")
 _REPLACE_ON = ("region", "organization_id", "instance_size")
 _OUTPUTS = ("api_url", "ref", "name", "region", "organization_id", "status", "instance_size",
             "db_pass_fingerprint")
@@ -102,14 +103,14 @@ class SupabaseProjectProvider(ResourceProvider):
         org = value("organization_id")
         if news.get("organization_id") is None or (org is not None and not (isinstance(org, str)
                                                                         and _ORG_SLUG.match(org))):
-            bad("organization_id", f"an organization slug matching [A-Za-z0-9_-]+, got {org!r}")
+            bad("organization_id", f"an organization slug matching [A-Za-z0-9_-]+, got {describe(org)}")
         region = value("region")
         if news.get("region") is None or (region is not None and not (isinstance(region, str)
                                                                   and _REGION.match(region))):
-            bad("region", f"a region code such as 'eu-central-1', got {region!r}")
+            bad("region", f"a region code such as 'eu-central-1', got {describe(region)}")
         size = value("instance_size")
         if size is not None and size not in INSTANCE_SIZES:
-            bad("instance_size", f"one of {', '.join(INSTANCE_SIZES)}, got {size!r}")
+            bad("instance_size", f"one of {', '.join(INSTANCE_SIZES)}, got {describe(size)}")
         # Secret inputs: say what is wrong, never echo them.
         db_pass = value("db_pass")
         if news.get("db_pass") is None or (db_pass is not None and not (isinstance(db_pass, str)
@@ -123,7 +124,7 @@ class SupabaseProjectProvider(ResourceProvider):
             bad("fingerprint_key", "a non-empty string")
         url = value("api_url")
         if url is not None and not (isinstance(url, str) and re.match(r"^https?://[^/\s]+", url)):
-            bad("api_url", f"an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}")
+            bad("api_url", f"an http(s) URL such as {DEFAULT_BASE_URL}, got {describe(url)}")
         timeout = value("wait_timeout")
         if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
             bad("wait_timeout", "a positive number of seconds")

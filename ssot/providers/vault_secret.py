@@ -52,6 +52,7 @@ from ssot.providers._props import (
     require_str,
     unknown_key_failures,
 )
+from ssot.shape import describe
 
 SOURCE_VALUE = "value"
 SOURCE_GENERATED = "generated"
@@ -146,13 +147,13 @@ def _check(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
         if n is None or not MIN_GENERATED_BYTES <= n <= MAX_GENERATED_BYTES:
             failures.append(CheckFailure("generate_bytes", f"expected a whole number of random bytes "
                                                            f"between {MIN_GENERATED_BYTES} and "
-                                                           f"{MAX_GENERATED_BYTES}, got {generate!r}"))
+                                                           f"{MAX_GENERATED_BYTES}, got {describe(generate)}"))
         else:
             inputs["generate_bytes"] = n
 
     managed = get(news, "managed_outside")
     if managed is not None and not is_unknown(managed) and not isinstance(managed, bool):
-        failures.append(CheckFailure("managed_outside", f"expected true or false, got {managed!r}"))
+        failures.append(CheckFailure("managed_outside", f"expected true or false, got {describe(managed)}"))
 
     description = get(news, "description")
     if managed is True and description is not None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from ssot.errors import SsotError, did_you_mean
 from ssot.reporters import html, json_report, markdown, sarif, text
 from ssot.reporters._report import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE, Report
+from ssot.shape import describe
 
 FORMATS: dict[str, Callable[[Report], str]] = {
     "text": text.render,
@@ -25,7 +26,7 @@ FORMATS: dict[str, Callable[[Report], str]] = {
 def render(report: Report, fmt: str, *, color: bool = False) -> str:
     """Render in a named format; `color` only affects "text" (never set it for a file)."""
     if fmt not in FORMATS:
-        raise SsotError(f"--format: one of {', '.join(FORMATS)}; got {fmt!r}{did_you_mean(fmt, FORMATS)}")
+        raise SsotError(f"--format: one of {', '.join(FORMATS)}; got {describe(fmt)}{did_you_mean(fmt, FORMATS)}")
     if fmt == "text":
         return text.render(report, color=color)
     return FORMATS[fmt](report)

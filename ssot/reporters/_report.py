@@ -9,6 +9,7 @@ this rule keeps a careless extra field from leaking through a report anyway.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -65,10 +66,10 @@ class Report:
     information_uri: str | None = None
     # Markdown links: prefix for file links, e.g. "https://github.com/o/r/blob/<sha>/".
     link_base: str | None = None
-    # The store's recent runs of the same scope (oldest first), when the run was stored: trend charts.
-    history: list[dict[str, Any]] = field(default_factory=list)
     # `ssot audit` only: {"sources": [{source, title, status, read, gaps}], "drift": {counts, coverage}}.
     audit: dict[str, Any] | None = None
+    # The store's recent runs of the same scope (oldest first), when the run was stored: trend charts.
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.command not in COMMANDS:
@@ -179,6 +180,48 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+# Characters that change how text is displayed rather than what it says: C0/C1 controls (ANSI
+# escapes, CR that rewinds a line, NEL), Unicode bidi overrides and isolates (which reorder what a
+# reviewer sees), zero-width and invisible format characters, and the line/paragraph separators.
+_UNSAFE = "\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+_UNSAFE_ONE_LINE = re.compile(f"[{_UNSAFE}]")
+_UNSAFE_MULTI_LINE = re.compile(f"(?![\n\t])[{_UNSAFE}]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(m: re.Match[str]) -> str:
+    c = m.group(0)
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def one_line(text: str) -> str:
+    """Outside text (a file name, an object name, a reason) made safe for one line of any format.
+
+    Every control, bidi and invisible character is shown as an escape (`\\n`, `\\x1b`,
+    `\\u202e`) instead of acting: a file name can neither start a line of its own (and forge a
+    verdict), nor colour or clear a terminal, nor reorder what a reviewer reads.
+    """
+    return _UNSAFE_ONE_LINE.sub(_visible, text)
+
+
+def multi_line(text: str) -> str:
+    """As `one_line`, keeping line breaks and tabs: for explanations and proposals, whose layout the
+    reporters then contain (indentation in text, fenced code in Markdown)."""
+    return _UNSAFE_MULTI_LINE.sub(_visible, text)
+
+
+_JSON_UNSAFE = _UNSAFE_MULTI_LINE  # C0 controls in strings are already escaped; \n is the indentation
+
+
+def json_text(doc: Any) -> str:
+    """JSON whose every outside string is encoded: `json.dumps` with ensure_ascii=False escapes only
+    C0 controls, so C1 controls (a terminal reads \\x9b as an escape), bidi overrides and the line
+    separators are escaped here too. They can occur only inside strings, so the result is the same
+    JSON value; reading it back gives the original text."""
+    out = json.dumps(doc, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", out) + "\n"
+
+
 def relative_path(path: str, root: str | None) -> str:
     """A forward-slash path relative to `root` when it lies under it; otherwise unchanged (absolute)."""
     p = path.replace("\\", "/")
@@ -215,6 +258,7 @@ def audit_lines(report: Report) -> list[str]:
     d = report.audit.get("drift")
     if d:
         out.append(f"drift: {d['declared']} declared, {d['in_sync']} in sync, {d['missing']} missing, "
-                   f"{d['changed']} changed, {d['unmanaged']} unmanaged; coverage {d['coverage']}%"
+                   f"{d['changed']} changed, {d['unmanaged']} unmanaged; coverage "
+                   + (f"{d['coverage']}%" if d.get("coverage") is not None else "n/a (nothing compared)")
                    + (f"; not compared (not read): {', '.join(d['not_compared'])}" if d.get("not_compared") else ""))
     return out

@@ -24,6 +24,7 @@ from ssot.reporters._report import (
     Report,
     clean,
     group_by_rule,
+    multi_line,
     plural,
     public_metadata,
     relative_path,
@@ -113,7 +114,8 @@ CSP = ("default-src 'none'; style-src 'unsafe-inline'; "
 
 
 def _e(value: object) -> str:
-    return html.escape(clean(str(value)), quote=True)
+    # multi_line shows bidi, zero-width and control characters as escapes, as every format does.
+    return html.escape(multi_line(str(value)), quote=True)
 
 
 def _cap(text: str) -> str:

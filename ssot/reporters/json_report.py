@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 
 from ssot.findings import FINDING_SCHEMA_VERSION
-from ssot.reporters._report import Report, finding_dict
+from ssot.reporters._report import Report, finding_dict, json_text
 
 SCHEMA_ID = "urn:ssot:schema:report:1.0"
 
@@ -50,4 +50,4 @@ def to_document(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(to_document(report))

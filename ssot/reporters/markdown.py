@@ -18,6 +18,8 @@ from ssot.reporters._report import (
     Report,
     audit_lines,
     group_by_rule,
+    multi_line,
+    one_line,
     plural,
     relative_path,
     suppression_of,
@@ -33,28 +35,40 @@ _SQL = re.compile(
     r"^\s*(--|select|insert|update|delete|create|alter|grant|revoke|drop|begin|with|do|comment)\b",
     re.IGNORECASE,
 )
-_YAML = re.compile(r"^\s*(-\s+)?[A-Za-z_][\w.\-]*:(\s|$)")
+_YAML = re.compile(r"^\s*(-\s+)?[A-Za-z_][\w.\-]*:(\s|\Z)")
 
 
 def marker(command: str) -> str:
     return f"<!-- ssot-report:{command} -->"
 
 
+# Text that would open a block (a list item, an ordered list) when it starts a line or a list item.
+_BLOCK_START = re.compile(r"\A(?:(\d{1,9})([.)])|([-+=]))")
+
+
 def inline(text: str) -> str:
-    """Text safe in a Markdown paragraph or table cell: no HTML, no emphasis, no pipes, one line."""
-    escaped = html.escape(" ".join(text.split()), quote=False)
-    return _INLINE_SPECIAL.sub(r"\\\1", escaped)
+    """Text safe in a Markdown paragraph, list item or table cell: no HTML, no emphasis, no links, no
+    pipes, no block start, one line, control and bidi characters shown as escapes."""
+    escaped = html.escape(" ".join(one_line(text).split()), quote=False)
+    escaped = _INLINE_SPECIAL.sub(r"\\\1", escaped)
+    return _BLOCK_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}",
+                            escaped)
 
 
-def code_span(text: str) -> str:
-    one_line = " ".join(text.split())
-    longest = max((len(m) for m in re.findall(r"`+", one_line)), default=0)
+def code_span(text: str, *, in_table: bool = False) -> str:
+    """A code span holding `text` literally. In a GFM table cell a `|` would still end the cell even
+    inside a code span, so there it is escaped (GFM renders `\\|` in a cell's code span as `|`)."""
+    flat = " ".join(one_line(text).split())
+    if in_table:
+        flat = flat.replace("|", "\\|")
+    longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)
     ticks = "`" * (longest + 1)
-    pad = " " if one_line.startswith("`") or one_line.endswith("`") else ""
-    return f"{ticks}{pad}{one_line}{pad}{ticks}"
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"
 
 
 def fenced(text: str, lang: str = "text") -> str:
+    text = multi_line(text)
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{lang}\n{text.rstrip()}\n{fence}"
@@ -114,7 +128,7 @@ def _rule_head(rule_id: str, group: list[Finding], report: Report) -> str:
     blocking = sum(f.blocking for f in group)
     opened = " open" if blocking else ""
     count = plural(len(group), "finding") + (f", {blocking} blocking" if blocking else "")
-    summary = f"<b>{html.escape(rule_id)}</b>: {html.escape(' '.join(title.split()))} ({count})"
+    summary = f"<b>{html.escape(one_line(rule_id))}</b>: {html.escape(' '.join(one_line(title).split()))} ({count})"
     return f"<details{opened}>\n<summary>{summary}</summary>\n\n_{inline(clause)}_\n\n"
 
 

@@ -10,12 +10,11 @@ scanning fails on matches the CLI's exit code.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ssot.findings import Finding, Severity
-from ssot.reporters._report import Report, finding_dict, is_absolute, relative_path, suppression_of
+from ssot.reporters._report import Report, finding_dict, is_absolute, json_text, relative_path, suppression_of
 from ssot.rules import Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -227,4 +226,4 @@ def to_document(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(to_document(report))

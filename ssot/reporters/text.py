@@ -1,7 +1,9 @@
 """Terminal report: findings grouped by rule, each as STOP / EXPLAIN / PROPOSE, then a verdict.
 
 Colour is opt-in (`color=True`, which the CLI sets only for a TTY): a report written to a file or
-a CI log must stay plain text.
+a CI log must stay plain text. Outside text (file and object names, reasons, warnings) is shown
+with its control and bidi characters escaped, and multi-line text is indented under its label, so
+no finding can start a line of its own: the `Verdict:` line at the end is the only one there is.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import textwrap
 
 from ssot.findings import Finding, Severity
-from ssot.reporters._report import Report, audit_lines, clean, group_by_rule, plural, suppression_of
+from ssot.reporters._report import Report, audit_lines, group_by_rule, multi_line, one_line, plural, suppression_of
 
 _RESET = "\x1b[0m"
 _SEV_COLOR = {
@@ -40,18 +42,18 @@ def _finding(f: Finding, paint: _Paint) -> list[str]:
     pad = " " * (2 + _LABEL)
     stop = f.severity.label.upper() + ", " + ("BLOCKING" if f.blocking else "advisory")
     stop_colored = paint(_SEV_COLOR[f.severity], stop)
-    explain = _indent(clean(f.explain).strip(), pad).lstrip() or "(no explanation given)"
+    explain = _indent(multi_line(f.explain).strip(), pad).lstrip() or "(no explanation given)"
     lines = [
         f"  {'STOP':<{_LABEL}}{stop_colored}",
         f"  {'EXPLAIN':<{_LABEL}}{explain}",
-        f"{pad}at {clean(f.location.describe())}",
+        f"{pad}at {one_line(f.location.describe())}",
     ]
-    propose = _indent(textwrap.dedent(clean(f.propose)).strip("\n"), " " * (2 + _LABEL + 2))
+    propose = _indent(textwrap.dedent(multi_line(f.propose)).strip("\n"), " " * (2 + _LABEL + 2))
     if propose.strip():
         lines += [f"  {'PROPOSE':<{_LABEL}}".rstrip(), propose]
     else:
         lines.append(f"  {'PROPOSE':<{_LABEL}}(none given)")
-    lines.append(f"  {'key':<{_LABEL}}{f.key}")
+    lines.append(f"  {'key':<{_LABEL}}{one_line(f.key)}")
     return lines
 
 
@@ -59,7 +61,7 @@ def render(report: Report, *, color: bool = False) -> str:
     paint = _Paint(color)
     out: list[str] = [
         paint(_BOLD, f"ssot {report.command}")
-        + f" | target: {clean(report.target)} | fail-on: {report.fail_on.label} | {report.generated_at}",
+        + f" | target: {one_line(report.target)} | fail-on: {report.fail_on.label} | {report.generated_at}",
         "",
     ]
     for rule_id, group in group_by_rule(report.findings):
@@ -67,8 +69,8 @@ def render(report: Report, *, color: bool = False) -> str:
         first = group[0]
         title = rule.title if rule else first.title
         clause = rule.clause if rule else first.clause
-        out.append(paint(_BOLD, f"== {rule_id}: {clean(title)}") + f" ({plural(len(group), 'finding')})")
-        out.append(f"   {clean(clause)}")
+        out.append(paint(_BOLD, f"== {one_line(rule_id)}: {one_line(title)}") + f" ({plural(len(group), 'finding')})")
+        out.append(f"   {one_line(clause)}")
         for f in group:
             out.append("")
             out.extend(_finding(f, paint))
@@ -77,21 +79,22 @@ def render(report: Report, *, color: bool = False) -> str:
         out.append(paint(_BOLD, f"Suppressed ({len(report.suppressed)}):"))
         for f in report.suppressed:
             reason = suppression_of(f).get("reason")
-            why = f": {clean(str(reason))}" if reason else ""
-            out.append(f"  - {f.rule_id} at {clean(f.location.describe())} (by {f.suppressed_by}{why})")
+            why = f": {one_line(str(reason))}" if reason else ""
+            out.append(f"  - {one_line(f.rule_id)} at {one_line(f.location.describe())} "
+                       f"(by {one_line(f.suppressed_by or '')}{why})")
         out.append("")
     if report.warnings:
         out.append(paint(_BOLD, "Warnings:"))
-        out.extend(f"  - {clean(w)}" for w in report.warnings)
+        out.extend(f"  - {one_line(w)}" for w in report.warnings)
         out.append("")
     if report.audit:
         out.append(paint(_BOLD, "Sources:"))
-        out.extend(f"  {clean(line)}" for line in audit_lines(report))
+        out.extend(f"  {one_line(line)}" for line in audit_lines(report))
         out.append("")
     if report.incomplete:
         note = "INCOMPLETE: could not read these sources; this is not a pass:"
         out.append(paint(_VERDICT_COLOR["incomplete"], note))
-        out.extend(f"  - {clean(s)}" for s in report.incomplete)
+        out.extend(f"  - {one_line(s)}" for s in report.incomplete)
         out.append("")
     counts = " ".join(f"{label} {n}" for label, n in report.counts().items())
     out.append(

@@ -19,7 +19,7 @@ from typing import Any
 from ssot.findings import Finding, Severity
 from ssot.inventory import Asset, Inventory, Location, Phase
 
-_ID = re.compile(r"^[a-z][a-z0-9_]{2,40}$")
+_ID = re.compile(r"^[a-z][a-z0-9_]{2,40}\Z")
 _CLAUSE = re.compile(r"^§[1-7](\.\d+)? ")
 
 

@@ -25,6 +25,7 @@ from psycopg import sql
 
 from ssot.inventory import Asset, Inventory, Kind, Store
 from ssot.model import CONFIG_NAMESPACE, PLATFORM_KEY, SECRET_CATEGORIES
+from ssot.shape import describe
 
 # Proposals are fragments of the platform declaration (ssot.model): this says where they go.
 PLATFORM_CONFIG = f"stacks/Pulumi.<stack>.yaml, under config: {PLATFORM_KEY}"
@@ -43,7 +44,7 @@ def today() -> datetime.date:
         try:
             return datetime.date.fromisoformat(override)
         except ValueError:
-            raise ValueError(f"SSOT_TODAY: expected an ISO date like 2025-01-31, got {override!r}") from None
+            raise ValueError(f"SSOT_TODAY: expected an ISO date like 2025-01-31, got {describe(override)}") from None
     return datetime.date.today()
 
 
@@ -421,7 +422,7 @@ def odoo_interval_to_cron(interval: Any) -> str | None:
 
 _CRON_FIELD = r"[0-9*/,\-A-Za-z?LW#]+"
 _CRON_EXPR = re.compile(
-    rf"^\s*(?:@(?:yearly|annually|monthly|weekly|daily|hourly)|{_CRON_FIELD}(?:\s+{_CRON_FIELD}){{4}})\s*$"
+    rf"^\s*(?:@(?:yearly|annually|monthly|weekly|daily|hourly)|{_CRON_FIELD}(?:\s+{_CRON_FIELD}){{4}})\s*\Z"
 )
 
 

@@ -1,9 +1,10 @@
 """§4: secrets MUST NOT be duplicated across systems without justification.
 
-Secret assets are linked when they share a fingerprint (the same value) or, for declared secrets, the
-same value source (`provenance.ref` of a `secret-config` or `reference` provenance). Each connected
-group that spans more than one store, or holds the same literal in two places, is one finding.
-The same secret seen in several phases (declared and live Vault) is one member, not a duplicate.
+Secret assets are linked when they share a fingerprint (the same value; live sources also give the keyed
+fingerprint of the value's SHA-256, the only form in which Supabase reports Edge Function secrets) or,
+for declared secrets, the same value source (`provenance.ref` of a `secret-config` or `reference`
+provenance). Each connected group that spans more than one store, or holds the same literal in two
+places, is one finding. The same secret seen in several phases (declared and live Vault) is one member, not a duplicate.
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ from ssot.rules._common import (
     vault_read_sql,
     vault_secret_proposal,
 )
+from ssot.rules.hardcoded_secret import is_test_fixture
 
 _SECRET_KINDS = (Kind.VAULT_SECRET, Kind.EDGE_SECRET, Kind.AWS_SECRET, Kind.AWS_PARAMETER,
                  Kind.ODOO_PARAMETER, Kind.SECRET_LITERAL)
 
 
 def _is_secret(a: Asset) -> bool:
+    if is_test_fixture(a):
+        # Test suites share fixture passwords on purpose; a real credential format still counts.
+        return False
     if a.kind is Kind.AWS_PARAMETER:
         return a.props.get("secure") is True
     if a.kind is Kind.ODOO_PARAMETER:
@@ -79,6 +84,11 @@ def check(inv: Inventory) -> Iterator[Finding]:
         links = []
         if a.fingerprint:
             links.append(("fingerprint", a.fingerprint))
+        # Live Edge Function secrets are known only by their value's SHA-256 (the Management API's
+        # answer); live sources also keep a keyed fingerprint of that digest for every value they read.
+        digest_fp = a.props.get("digest_fingerprint")
+        if isinstance(digest_fp, str) and digest_fp:
+            links.append(("digest", digest_fp))
         if a.provenance and a.provenance.source in ("secret-config", "reference") and a.provenance.ref:
             links.append(("ref", a.provenance.ref))
         for link in links:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from ssot.findings import Finding, Severity
 from ssot.inventory import Asset, Inventory, Kind, Phase
+from ssot.paths import is_test_path
 from ssot.rules import Rule
 from ssot.rules._common import (
     PLATFORM_CONFIG,
@@ -27,6 +28,15 @@ from ssot.rules._common import (
     vault_read_sql,
     vault_secret_proposal,
 )
+
+# Secret types found by a key name or by entropy alone, not by a credential's own format (ours and
+# checkov's). In test code these are fixtures unless proven otherwise; a format (`sk_live_`, `ghp_`,
+# a PEM key, a service_role JWT) is a real credential wherever it is.
+FORMATLESS_TYPES = frozenset({
+    "Generic secret", "Postgres password", "n8n basic auth password", "Odoo master password",
+    "Odoo system parameter secret", "Base64 High Entropy String", "Hex High Entropy String",
+    "Secret Keyword", "Basic Auth Credentials",
+})
 
 _ROTATE = ("Rotate the credential first: a value that was ever committed or stored in the clear must be "
            "considered leaked (Git history and backups keep it).")
@@ -93,19 +103,33 @@ def _reset(config_key: str, what: str) -> str:
             f"    {set_secret_command(config_key)}")
 
 
+def is_test_fixture(asset: Asset) -> bool:
+    """A literal in test code whose only reason to be reported is a key name or entropy: a fixture
+    password, not a production secret (the test-path policy; see docs/rules/hardcoded_secret.md)."""
+    return (asset.kind is Kind.SECRET_LITERAL and is_test_path(asset.location.path)
+            and str(asset.props.get("secret_type")) in FORMATLESS_TYPES)
+
+
 def check(inv: Inventory) -> Iterator[Finding]:
     for a in inv.of(Kind.SECRET_LITERAL):
         ctx = literal_context(a)
         stype = _secret_type(a)
-        shape = safe_token(a.props.get("redacted"), r"[^\s]{0,8}…\(\d+ chars\)") or "redacted"
+        shape = safe_token(a.props.get("redacted"), r"[^\s]{0,40}…\(\d+ chars\)") or "redacted"
         detector = safe_token(a.props.get("detector"))
         secret_name = secret_name_for(stype)
+        fixture = is_test_fixture(a)
         yield RULE.for_asset(
-            a, subject=label(a),
+            a, subject=label(a), severity=Severity.LOW if fixture else None,
             explain=(f"A {stype} ({shape}) is hardcoded in {_CONTEXT_WHERE.get(ctx, ctx)} at "
-                     f"{a.location.describe()}" + (f", found by {detector}" if detector else "") + "."),
-            propose=_literal_proposal(a, secret_name),
-            metadata={"context": ctx, "secret_type": stype, "proposed_vault_secret": secret_name},
+                     f"{a.location.describe()}" + (f", found by {detector}" if detector else "") + "."
+                     + (" It is in test code and matches no credential format: most likely a fixture, "
+                        "reported at low severity (if it is a real credential, it is leaked all the same)."
+                        if fixture else "")),
+            propose=(("If it is only a fixture, generate it in the test (e.g. `secrets.token_urlsafe()`) or "
+                      "mark it `ssot: ignore[hardcoded_secret]` with the reason. Otherwise:\n" if fixture else "")
+                     + _literal_proposal(a, secret_name)),
+            metadata={"context": ctx, "secret_type": stype, "proposed_vault_secret": secret_name,
+                      "test_fixture": fixture},
         )
 
     for a in inv.of(Kind.CONFIG_VALUE):

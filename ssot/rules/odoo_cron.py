@@ -60,6 +60,8 @@ def _proposal(inv: Inventory, asset: Asset, schedule: str | None, model: str | N
 def check(inv: Inventory) -> Iterator[Finding]:
     seen: set[str] = set()
     for a in inv.of(Kind.ODOO_CRON):
+        if a.props.get("odoo_standard") is True:
+            continue  # Odoo's own housekeeping (a live source saw it shipped by an Odoo S.A. module)
         subject = subject_of(a)
         if subject in seen:
             continue

@@ -5,7 +5,9 @@ runtime-only values; secrets are never stored in Odoo models.
   or declared outside Vault: finding, unless justified (Vault is the default, not the only store).
 - An Edge Function secret without `runtime_only_reason`: finding, unless justified. With a reason it
   is the doctrine's allowed exception and stays quiet.
-- An Odoo secret field or a secret-looking Odoo system parameter: finding, never justifiable.
+- An Odoo secret field or a secret-looking Odoo system parameter: finding, never justifiable. Fields
+  whose source marks them `purpose: odoo-internal` (password hashes, per-record portal tokens Odoo
+  keeps for itself) and parameters judged not secret by their value stay quiet.
 """
 
 from __future__ import annotations
@@ -105,6 +107,9 @@ def _odoo(inv: Inventory, a: Asset) -> Iterator[Finding]:
                   "# odoo shell")
         name = secret_name_for("odoo", a.name)
     else:
+        if a.props.get("purpose") == "odoo-internal":
+            # a password hash or per-record token Odoo keeps for itself, not another system's credential
+            return
         what = f"Odoo field '{a.name}' stores a secret in an Odoo model"
         model = str(a.props.get("model") or a.name.rsplit(".", 1)[0])
         field = str(a.props.get("field") or a.name.rsplit(".", 1)[-1])

@@ -8,23 +8,32 @@ literal inside it is replaced by its redacted shape.
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ssot.detectors import SecretMatch, scan_text
+from ssot.errors import ConfigError
 from ssot.fingerprint import fingerprint
 from ssot.inventory import Asset, Kind, Location, Phase, Store
+from ssot.safefile import BOMS, NotRead, decode, display_name, open_regular, os_reason, read_bytes
 
 log = logging.getLogger("ssot.sources.static")
 
-# Files above this size are not read by our scanners (checkov still sees them); the walk logs it.
+# Files above this size are not parsed (SQL, XML, YAML...) but streamed through the detectors in
+# overlapping windows, so memory stays bounded; the scan says which ones were only partly read.
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _SNIFF_BYTES = 8192
-
+# Windows of the streamed scan, and how much consecutive windows share: longer than any secret
+# format the detectors know, so a secret cut by one window is whole in the next.
+WINDOW_BYTES = 1024 * 1024
+WINDOW_OVERLAP = 8192
 # Directories no repository scan should descend into: VCS data, dependency trees, virtualenvs,
 # local database clusters and tool caches. They are large and never hold the repository's own files.
 _SKIP_DIR_NAMES = frozenset({".git", ".hg", ".svn", "node_modules", ".pgdata", "__pycache__",
@@ -40,6 +49,10 @@ class RepoFile:
     rel: str  # POSIX path relative to the scanned root
     path: Path
     size: int
+
+    @property
+    def large(self) -> bool:
+        return self.size > MAX_FILE_BYTES
 
 
 # --- .ssotignore -------------------------------------------------------------------------------
@@ -86,11 +99,12 @@ def _glob_to_regex(glob: str) -> str:
     return "".join(out)
 
 
-def parse_ignore(text: str) -> list[IgnoreRule]:
+def parse_ignore(text: str, file: str = ".ssotignore") -> list[IgnoreRule]:
     """gitignore-style patterns: `#` comments, `!` negation, trailing `/` for directories, a leading
-    or inner `/` anchors at the root, otherwise the pattern matches at any depth."""
+    or inner `/` anchors at the root, otherwise the pattern matches at any depth. A pattern that is
+    not a valid glob (a reversed range like `[z-a]`) is a ConfigError naming its line."""
     rules = []
-    for raw in text.splitlines():
+    for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -105,7 +119,11 @@ def parse_ignore(text: str) -> list[IgnoreRule]:
         line = line.lstrip("/")
         body = _glob_to_regex(line)
         prefix = "" if anchored else "(?:.*/)?"
-        rules.append(IgnoreRule(re.compile(f"^{prefix}{body}$"), negate, dir_only, body))
+        try:
+            regex = re.compile(f"{prefix}{body}\\Z")
+        except re.error as exc:
+            raise ConfigError.single(file, f"line {lineno}", f"a valid glob pattern ({exc.msg})", lineno) from None
+        rules.append(IgnoreRule(regex, negate, dir_only, body))
     return rules
 
 
@@ -119,58 +137,148 @@ def is_ignored(rel: str, rules: Sequence[IgnoreRule], *, is_dir: bool = False) -
     return ignored
 
 
+MAX_IGNORE_BYTES = 1024 * 1024
+
+
 def load_ignore(root: Path) -> list[IgnoreRule]:
-    p = root / ".ssotignore"
+    """The root's `.ssotignore`. It decides what is scanned, so one that exists but cannot be read
+    (not a regular file, unreadable, over 1 MiB) is a ConfigError (exit 2), never ignored."""
     try:
-        return parse_ignore(p.read_text(encoding="utf-8", errors="replace"))
-    except FileNotFoundError:
-        return []
+        data = read_bytes(root / ".ssotignore", limit=MAX_IGNORE_BYTES, rel=".ssotignore")
+    except NotRead as exc:
+        if not os.path.lexists(root / ".ssotignore"):
+            return []
+        raise ConfigError.single(".ssotignore", "", f"a readable regular file of ignore globs ({exc.reason})"
+                                 ) from None
+    return parse_ignore(decode(data))
 
 
-def walk(root: Path, rules: Sequence[IgnoreRule] = ()) -> tuple[list[RepoFile], list[str]]:
-    """Every regular file under root that is not ignored; plus the relative paths skipped as too big."""
-    files: list[RepoFile] = []
-    too_big: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        reldir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        reldir = "" if reldir == "." else reldir
-        keep = []
-        for d in sorted(dirnames):
-            rel = f"{reldir}/{d}" if reldir else d
-            if skip_dir(d) or is_ignored(rel, rules, is_dir=True):
-                continue
-            if os.path.islink(os.path.join(dirpath, d)):
-                continue  # a symlinked directory can loop or leave the repository
-            keep.append(d)
-        dirnames[:] = keep
-        for f in sorted(filenames):
-            rel = f"{reldir}/{f}" if reldir else f
-            if is_ignored(rel, rules):
-                continue
-            full = Path(dirpath) / f
+@dataclass
+class Walk:
+    """What a walk found: the files to scan, and what it could not read (each a value-free line for
+    `Inventory.incomplete`)."""
+
+    files: list[RepoFile] = field(default_factory=list)
+    not_read: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Any]:  # `files, not_read = walk(...)`
+        return iter((self.files, self.not_read))
+
+
+def walk(root: Path, rules: Sequence[IgnoreRule] = ()) -> Walk:
+    """Every regular file under root that is not ignored, and what could not be read and why.
+
+    Iterative (a tree 1,000 directories deep is fine), never following a symlink (a link is not
+    scanned: its target is scanned where it lives if it is inside the tree, and nothing outside the
+    tree is ever read). Unreadable directories and files, special files (FIFOs, devices, sockets)
+    and names that are not valid UTF-8 are listed in `not_read`, so the scan is incomplete, not a
+    pass. Each file is opened here (see `open_regular`) so that what is listed is what can be read.
+    """
+    out = Walk()
+    stack: list[tuple[str, str]] = [(str(root), "")]
+    while stack:
+        dirpath, reldir = stack.pop()
+        try:
+            with os.scandir(dirpath) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            out.not_read.append(f"{reldir or '.'}/: directory not readable ({os_reason(exc)})")
+            continue
+        subdirs: list[tuple[str, str]] = []
+        for e in entries:
+            rel = f"{reldir}/{e.name}" if reldir else e.name
+            shown = display_name(rel)
             try:
-                st = full.lstat()
-            except OSError:
+                is_link = e.is_symlink()
+                is_dir = not is_link and e.is_dir(follow_symlinks=False)
+            except OSError as exc:
+                out.not_read.append(f"{shown}: not readable ({os_reason(exc)})")
                 continue
-            if not full.is_file() or full.is_symlink():
+            if is_link:
+                continue  # never followed; see the docstring
+            if is_dir:
+                if skip_dir(e.name) or is_ignored(rel, rules, is_dir=True):
+                    continue
+            elif is_ignored(rel, rules):
                 continue
-            if st.st_size > MAX_FILE_BYTES:
-                too_big.append(rel)
-                log.warning("not scanning %s: larger than %d bytes", rel, MAX_FILE_BYTES)
+            if shown != rel:
+                out.not_read.append(f"{shown}: name is not valid UTF-8 (not scanned)")
                 continue
-            files.append(RepoFile(rel, full, st.st_size))
-    return files, too_big
+            if is_dir:
+                subdirs.append((e.path, rel))
+                continue
+            try:
+                fd = open_regular(e.path, rel=rel)
+            except NotRead as exc:
+                out.not_read.append(str(exc))
+                continue
+            try:
+                size = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+            out.files.append(RepoFile(rel, Path(e.path), size))
+        stack.extend(reversed(subdirs))
+    return out
 
 
 def read_text(f: RepoFile) -> str | None:
-    """The file as text, or None for a binary file (a NUL byte in its first 8 KiB)."""
+    """A (not large) file as text, decoded as `decode` says; None when it is large (see `scan_large`)
+    or when it stopped being readable since the walk (logged)."""
+    if f.large:
+        return None
     try:
-        data = f.path.read_bytes()
-    except OSError:
+        data = read_bytes(f.path, limit=MAX_FILE_BYTES, rel=f.rel)
+    except NotRead as exc:
+        log.warning("%s", exc)
         return None
-    if b"\0" in data[:_SNIFF_BYTES]:
-        return None
-    return data.decode("utf-8", errors="replace")
+    return decode(data)
+
+
+def scan_large(f: RepoFile) -> list[SecretMatch]:
+    """The detectors over a large file in overlapping windows: bounded memory whatever its size.
+
+    Windows end at a line break when there is one, so lines (and the filters that read them) stay
+    whole. Each window keeps only the matches that start before the point where the next window
+    begins (at least WINDOW_OVERLAP before its end), so a secret cut by a window's end is found
+    whole in the next and nothing is reported twice. Raises NotRead.
+    """
+    fd = open_regular(f.path, rel=f.rel)
+    out: list[SecretMatch] = []
+    try:
+        first = os.read(fd, 4)
+        codec = next((c for bom, c in BOMS if first.startswith(bom)), "utf-8")
+        decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+        carry = decoder.decode(first)
+        line0 = 1  # line of carry's first character
+        col0 = 0  # columns to add on that first line (a window that starts mid-line)
+        eof = False
+        while not eof:
+            try:
+                chunk = os.read(fd, WINDOW_BYTES)
+            except OSError as exc:
+                raise NotRead(f.rel, f"not readable ({os_reason(exc)})") from None
+            eof = not chunk
+            text = (carry + decoder.decode(chunk, final=eof)).replace("\0", " ")
+            if eof:
+                cut = len(text)
+            else:
+                cut = text.rfind("\n", 0, max(0, len(text) - WINDOW_OVERLAP)) + 1
+                if cut == 0 or len(text) - cut > 4 * WINDOW_OVERLAP:
+                    cut = max(0, len(text) - WINDOW_OVERLAP)
+            head = text[:cut]
+            breaks = head.count("\n")
+            limit = (breaks + 1, cut - head.rfind("\n"))  # (line, column) where the next window begins
+            for m in scan_text(text, f.rel):
+                if not eof and (m.line, m.column) >= limit:
+                    continue
+                out.append(dataclasses.replace(m, line=line0 + m.line - 1,
+                                               column=m.column + (col0 if m.line == 1 else 0)))
+            col0 = cut - (head.rfind("\n") + 1) if breaks else col0 + cut
+            line0 += breaks
+            carry = text[cut:]
+    finally:
+        os.close(fd)
+    return out
 
 
 # --- secret literals ---------------------------------------------------------------------------

@@ -20,9 +20,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -38,8 +39,11 @@ CHECKS_DIR = PROJECT_ROOT / "policies" / "checkov"
 FRAMEWORKS = ("secrets", "github_actions", "yaml")
 CHECK_FILTER = "CKV_SECRET_*,CKV_SSOT_*"
 DEFAULT_TIMEOUT = 900.0
-_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+_SHA1 = re.compile(r"^[0-9a-f]{40}\Z")
 _MASK = "**********"
+# How an allocation failure shows in a Python traceback, in C extensions (orjson, libyaml) and libc.
+_OUT_OF_MEMORY = re.compile(r"^MemoryError\b|[Nn]ot enough memory|Cannot allocate memory|std::bad_alloc",
+                            re.MULTILINE)
 _EXC_NAME = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b", re.MULTILINE)
 
 
@@ -88,8 +92,36 @@ def command(exe: str, root: Path, skip_paths: Sequence[str] = (), checks_dir: Pa
     return cmd
 
 
+# What checkov may see of our environment: nothing that could be a CI secret (it once reported a
+# key from the runner's environment through a symlink to /proc/self/environ).
+_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
+# Bounds of the checkov process: address space, CPU seconds, size of any file it writes, no core
+# dumps. Generous for a real scan (checkov's secrets scan of 2,000 files stays under 1 GiB), small
+# enough that a hostile input cannot take the machine with it. SSOT_CHECKOV_MEMORY_MB overrides.
+MEMORY_LIMIT_MB = 4096
+FILE_SIZE_LIMIT = 1 << 30
+
+
+def _memory_limit_mb() -> int:
+    raw = os.environ.get("SSOT_CHECKOV_MEMORY_MB", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else MEMORY_LIMIT_MB
+
+
+def _limits(memory_mb: int, cpu_seconds: int) -> Callable[[], None]:
+    def apply() -> None:  # runs in the child, between fork and exec
+        import resource
+
+        mem = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP}
     env.update({"NO_COLOR": "1", "LOG_LEVEL": "ERROR", "BC_SKIP_MAPPING": "TRUE",
                 "CHECKOV_NO_OUTPUT_COLOR": "1", "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore"})
     return env
@@ -105,26 +137,38 @@ class CheckovRun:
     stderr: IO[bytes]
     timeout: float
     cmd: list[str] = field(default_factory=list)
+    memory_mb: int = MEMORY_LIMIT_MB
 
     @classmethod
     def start(cls, root: Path, *, exe: str | None = None, skip_paths: Sequence[str] = (),
               timeout: float = DEFAULT_TIMEOUT, checks_dir: Path = CHECKS_DIR) -> CheckovRun:
         root = root.resolve()
-        exe = exe or find_checkov(root)
+        # Never from the scanned tree: a pull request could ship its own `.checkov-venv/bin/checkov`.
+        exe = exe or find_checkov()
         cmd = command(exe, root, skip_paths, checks_dir)
+        memory_mb = _memory_limit_mb()
         # Temporary files, not pipes: we do not read while checkov writes, and a full pipe would
         # block it.
         out = tempfile.TemporaryFile()
         err = tempfile.TemporaryFile()
         try:
+            # Its own session, so that a timeout kills checkov's worker processes too.
             proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=root,
-                                    env=_env())
+                                    env=_env(), start_new_session=True,
+                                    preexec_fn=_limits(memory_mb, int(timeout) + 1))
         except OSError as exc:
             out.close()
             err.close()
             raise CheckovFailed(f"checkov could not be started ({type(exc).__name__}: {exc.strerror})"
                                 ) from None
-        return cls(root=root, proc=proc, stdout=out, stderr=err, timeout=timeout, cmd=cmd)
+        return cls(root=root, proc=proc, stdout=out, stderr=err, timeout=timeout, cmd=cmd, memory_mb=memory_mb)
+
+    def kill(self) -> None:
+        """Kill checkov and every process it started (its session)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            self.proc.kill()
 
     def wait_quietly(self) -> None:
         """Reap a process we gave up on (after kill), releasing its files."""
@@ -141,9 +185,11 @@ class CheckovRun:
             try:
                 rc = self.proc.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self.kill()
                 self.proc.wait()
                 raise CheckovFailed(f"checkov did not finish within {self.timeout:.0f}s") from None
+            # Workers left behind by a crashed checkov would keep reading the tree.
+            self.kill()
             self.stdout.seek(0)
             self.stderr.seek(0)
             out = self.stdout.read().decode("utf-8", errors="replace")
@@ -151,6 +197,13 @@ class CheckovRun:
         finally:
             self.stdout.close()
             self.stderr.close()
+        if rc == -signal.SIGXCPU:
+            raise CheckovFailed(f"checkov was stopped by its CPU time bound ({int(self.timeout) + 1}s)")
+        if rc == -signal.SIGKILL:
+            raise CheckovFailed(f"checkov was killed (SIGKILL: its CPU time bound of {int(self.timeout) + 6}s "
+                                "or the system's memory limit)")
+        if rc != 0 and _OUT_OF_MEMORY.search(err):
+            raise CheckovFailed(f"checkov exceeded its memory bound ({self.memory_mb} MiB)")
         return parse_output(out, err, rc)
 
 
@@ -191,7 +244,7 @@ class Located:
 
 def locate_secret(line: str, masked: str | None, sha1: str, path: str) -> Located | None:
     """Find the flagged secret in the original line by its SHA-1; only value-free facts leave."""
-    from ssot.detectors import false_positive_reason
+    from ssot.detectors import false_positive_reason, public_part
 
     hint = masked.find(_MASK) if masked else -1
     # Without checkov's masked line to anchor the search, every substring is a candidate: bound it.
@@ -202,7 +255,7 @@ def locate_secret(line: str, masked: str | None, sha1: str, path: str) -> Locate
         for e in range(len(line), s, -1):
             cand = line[s:e]
             if hashlib.sha1(cand.encode(), usedforsecurity=False).hexdigest() == sha1:
-                located = Located(fingerprint(cand), redact(cand), s + 1,
+                located = Located(fingerprint(cand), redact(cand, public_part(cand)), s + 1,
                                   false_positive_reason(cand, line, path))
                 del cand
                 return located

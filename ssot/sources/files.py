@@ -19,12 +19,12 @@ from ssot.detectors import scan_text
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_asset
 
-_STACK_FILE = re.compile(r"(^|/)Pulumi\.[^/]+\.ya?ml$")
+_STACK_FILE = re.compile(r"(^|/)Pulumi\.[^/]+\.ya?ml\Z")
 _JUSTIFIED = re.compile(r"ssot:\s*justified\b.*?\breason=(\"[^\"]+\"|'[^']+'|\S+)")
 _CRON_FIELD = r"[\d*/,\-A-Za-z?LW#]+"
-_CRON_LINE = re.compile(rf"^\s*((?:{_CRON_FIELD}\s+){{4}}{_CRON_FIELD})\s+(.+?)\s*$")
+_CRON_LINE = re.compile(rf"^\s*((?:{_CRON_FIELD}\s+){{4}}{_CRON_FIELD})\s+(.+?)\s*\Z")
 _CRON_MACRO = re.compile(
-    r"^\s*(@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly))\s+(.+?)\s*$")
+    r"^\s*(@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly))\s+(.+?)\s*\Z")
 _ENV_ASSIGN = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*=")
 
 

@@ -11,7 +11,11 @@ Doctrine §4/§5: Odoo is never a scheduler nor a secret vault. An addon is a di
 - `ir.config_parameter` records / `set_param` calls / settings fields with `config_parameter=`
   whose key looks secret → ODOO_PARAMETER (fingerprint of the value, never the value);
 - model fields named like a secret (`api_key = fields.Char()`) → ODOO_SECRET_FIELD;
-- every text file of the addon through the detectors → SECRET_LITERAL (context "odoo-addon").
+- every text file of the addon through the detectors → SECRET_LITERAL (context "odoo-addon");
+- Odoo as a job runner (§5): manifest `depends` on queue_job and kin, or an addon that is one of them
+  → ODOO_MODULE (job_runner true); `.with_delay(`/`.delayable(` calls, `queue.job` model use and
+  `queue.job.function` records, crons run as queue jobs (queue_job_cron's `run_as_queue_job`) →
+  ODOO_JOB. Test code is skipped for jobs: what a test enqueues never runs in production.
 
 Cron code is kept only after `scrub` replaced any secret literal in it by its redacted shape.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +35,7 @@ from xml.parsers import expat
 
 from ssot.fingerprint import fingerprint
 from ssot.inventory import Asset, Kind, Location, Phase, Store
+from ssot.paths import is_test_path
 from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_asset
 
 MANIFESTS = ("__manifest__.py", "__openerp__.py")
@@ -39,8 +45,27 @@ SECRET_KEY = re.compile(
 # Field types that can hold a secret string; a Boolean named `use_token` or a Datetime named
 # `token_expiry` cannot.
 _TEXT_FIELDS = frozenset({"Char", "Text", "Binary", "Html"})
+# OCA's queue (github.com/OCA/queue) and the modules built to run work through it: installing any of
+# them makes Odoo a job runner. Modules that merely *use* jobs are found by their `depends` on these.
+JOB_RUNNER_MODULES = frozenset({
+    "queue_job", "queue_job_cron", "queue_job_cron_jobrunner", "queue_job_batch", "queue_job_subscribe",
+    "queue_job_profiler", "queue_job_web_notify", "base_import_async", "connector",
+})
+_QUEUE_JOB_MODELS = frozenset({"queue.job", "queue.job.function", "queue.job.channel", "queue.job.lock"})
+
+
+def is_job_runner_module(name: str) -> bool:
+    return name in JOB_RUNNER_MODULES or name.startswith("queue_job_")
+
+
 _CRON_WRITE_KEYS = frozenset({"interval_number", "interval_type", "nextcall", "numbercall", "cron_name",
                               "code", "active"})
+
+
+# Python's parser, ast.literal_eval and our tree walks recurse: an expression of 20,000 terms or
+# XML nested 10,000 deep exhausts the stack. That file is reported as not read, the scan goes on.
+TOO_DEEP = "expected code or data nested shallowly enough to analyse (too deep: not read)"
+_MODULE_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,80}")
 
 
 class AddonError(ValueError):
@@ -53,6 +78,7 @@ class Addon:
     root: str  # relative dir
     manifest: str  # relative path of the manifest
     data: list[str] = field(default_factory=list)  # data files, relative to the addon root
+    depends: list[str] = field(default_factory=list)  # manifest `depends` (module technical names)
 
 
 # --- manifest -----------------------------------------------------------------------------------
@@ -97,8 +123,13 @@ def find_addons(files: Sequence[RepoFile]) -> tuple[list[Addon], list[str]]:
             if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
                 raise AddonError(f"{f.rel}: data: expected a list of file paths")
             addon.data = [*data, *(d for d in demo if isinstance(d, str))]
+            depends = manifest.get("depends", []) or []
+            if isinstance(depends, list | tuple):
+                addon.depends = [d for d in depends if isinstance(d, str) and _MODULE_NAME.fullmatch(d)]
         except AddonError as exc:
             problems.append(f"odoo-addons: {exc}")
+        except RecursionError:
+            problems.append(f"odoo-addons: {f.rel}: {TOO_DEEP}")
         addons.append(addon)
     return addons, problems
 
@@ -214,12 +245,77 @@ def _cron_asset(*, name: str, addon: Addon | None, rel: str, line: int, defined_
                  location=Location(path=rel, line=line), props=props)
 
 
-def _param_asset(key: str, value: str | None, rel: str, line: int, via: str) -> Asset:
-    looks = bool(SECRET_KEY.search(key))
+# Settings named after what they govern, not what they hold: `password_security.expiration_days`,
+# `auth_password_policy.minlength`, `auth_signup.reset_password` (a switch), `x.token_lifetime`.
+_SETTING_WORD = re.compile(
+    r"(?:^|[_.\-])(?:days?|hours?|minutes?|seconds?|min|max|minimum|maximum|minlength|maxlength|length|"
+    r"count|history|lower|upper|numeric|special|expir\w*|policy|enabled?|required|allowed|lifetime|"
+    r"timeout|ttl|attempts|size|strength|delay|interval|mode|type|url|uri|endpoint|host|port|"
+    r"reset_password|uninvited|template|ids?)\Z", re.IGNORECASE)
+_SCALAR = re.compile(r"[+-]?\d+(?:\.\d+)?|true|false|none|null", re.IGNORECASE)
+# Python types and Odoo field types whose values are never a secret string.
+_NON_TEXT_KINDS = frozenset({"integer", "float", "boolean", "selection", "many2one", "date", "datetime",
+                             "monetary"})
+
+
+def _entropy(s: str) -> float:
+    counts = {c: s.count(c) for c in set(s)}
+    return -sum(n / len(s) * math.log2(n / len(s)) for n in counts.values())
+
+
+def param_looks_secret(key: str, value: str | None, value_kind: str | None = None) -> tuple[bool, str]:
+    """Whether an ir.config_parameter holds a secret, and what decided it ("type", "value", "key").
+
+    The value decides when it is known: its type (an integer is no secret, whatever the key says),
+    then its shape (a detector's format, or a secret-shaped value under a secret-naming key, or a
+    long high-entropy token). Only when nothing is known of the value does the key decide, and a key
+    naming a setting (`…_days`, `…minlength`, `…_enabled`) is not a secret's.
+    """
+    if value_kind in _NON_TEXT_KINDS:
+        return False, "type"
+    v = value.strip() if isinstance(value, str) else ""
+    if v:
+        if _SCALAR.fullmatch(v):
+            return False, "value"
+        from ssot.detectors import scan_value
+
+        if scan_value(v, key):
+            return True, "value"
+        looks = (len(v) >= 24 and not any(c.isspace() for c in v) and "/" not in v and _entropy(v) >= 4.2)
+        return looks, "value"
+    last = key.rsplit(".", 1)[-1]
+    return bool(SECRET_KEY.search(last)) and not _SETTING_WORD.search(last), "key"
+
+
+def _param_asset(key: str, value: str | None, rel: str, line: int, via: str,
+                 value_kind: str | None = None, extra: dict[str, Any] | None = None) -> Asset:
+    looks, judged_by = param_looks_secret(key, value, value_kind)
     return Asset(kind=Kind.ODOO_PARAMETER, store=Store.ODOO, name=key, phase=Phase.STATIC,
                  location=Location(path=rel, line=line),
-                 props={"looks_secret": looks, "defined_in": via, "has_value": bool(value)},
+                 props={"looks_secret": looks, "defined_in": via, "has_value": bool(value),
+                        "value_kind": value_kind or ("text" if value else "unknown"), "judged_by": judged_by,
+                        **(extra or {})},
                  fingerprint=fingerprint(value) if value and looks else None)
+
+
+def _value_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    return "text" if isinstance(value, str) else None
+
+
+def _job_asset(rel: str, line: int, via: str, addon: Addon | None, *, model: str | None = None,
+               method: str | None = None, defined_in: str = "python", cron: str | None = None) -> Asset:
+    props: dict[str, Any] = {"via": via, "model": model, "method": method, "defined_in": defined_in,
+                             "addon": addon.name if addon else None}
+    if cron:
+        props["cron"] = cron
+    return Asset(kind=Kind.ODOO_JOB, store=Store.ODOO, name=f"{rel}:{line}", phase=Phase.STATIC,
+                 location=Location(path=rel, line=line), props=props)
 
 
 def _interval(number: Any, unit: Any) -> str | None:
@@ -294,10 +390,23 @@ def xml_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) ->
                 if key == "model_id" and "ref" in fnode.attrs:
                     values[key] = fnode.attrs["ref"]
             name = _xmlid(addon, rec.attrs.get("id")) or f"{rel}:{rec.line}"
+            as_job = _bool(values.get("run_as_queue_job"), default=False)
             out.append(_cron_from_values(values, name=name, addon=addon, rel=rel, line=rec.line,
                                          defined_in="xml", loaded=loaded,
                                          extra={"noupdate": id(rec) in noupdate_nodes,
-                                                "label": values.get("name")}))
+                                                "label": values.get("name"), "run_as_queue_job": as_job}))
+            if as_job:
+                cron = out[-1]
+                out.append(_job_asset(rel, rec.line, "cron_to_job", addon, model=cron.props.get("model"),
+                                      method=_code_method(cron.props.get("code")), defined_in="xml",
+                                      cron=name))
+        elif model in _QUEUE_JOB_MODELS:
+            # queue.job.function records declare which methods run as jobs (model_id + method).
+            target = _model_from_ref(_field_value(fields.get("model_id")))
+            method = _field_value(fields.get("method"))
+            out.append(_job_asset(rel, rec.line, "queue.job", addon, model=target or model,
+                                  method=method if method and _METHOD.fullmatch(method) else None,
+                                  defined_in="xml"))
         elif model == "ir.config_parameter":
             pkey = _field_value(fields.get("key"))
             if pkey:
@@ -321,8 +430,18 @@ def xml_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) ->
             args = _eval_args(fn)
             if args and isinstance(args[0], str):
                 value = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-                out.append(_param_asset(args[0], value, rel, fn.line, "xml"))
+                kind = _value_kind(args[1]) if len(args) > 1 else None
+                out.append(_param_asset(args[0], value, rel, fn.line, "xml", kind))
     return out
+
+
+_METHOD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,80}")
+_CODE_CALL = re.compile(r"\bmodel\.([A-Za-z_][A-Za-z0-9_]{0,80})\(")
+
+
+def _code_method(code: Any) -> str | None:
+    m = _CODE_CALL.search(code) if isinstance(code, str) else None
+    return m.group(1) if m else None
 
 
 def _eval_args(fn: Node) -> list[Any]:
@@ -387,12 +506,38 @@ def _ref_id(node: ast.AST) -> str | None:
     return None
 
 
+# Secrets Odoo keeps for its own purposes: password hashes, per-record portal/signup tokens, its own
+# users' passwords and 2FA seeds. The doctrine forbids Odoo as the vault of *other systems'*
+# credentials (API keys, webhook secrets, SMTP and payment credentials); these are not that.
+_HASH_FIELD = re.compile(r"(?:^|_)(?:crypt|hash|hashed|digest|salt|fingerprint)(?:_|\Z)")
+_PER_RECORD_TOKENS = frozenset({"access_token", "signup_token", "reset_password_token", "session_token",
+                                "signup_type", "access_url", "share_token"})
+_ODOO_AUTH_MODELS = frozenset({"res.users", "res.users.apikeys", "res.users.identitycheck",
+                               "auth_totp.device", "res.users.deletion", "change.password.user",
+                               "change.password.own", "res.users.pass.history"})
+
+
+def odoo_internal_secret(model: str, field_name: str) -> bool:
+    if _HASH_FIELD.search(field_name) or field_name in _PER_RECORD_TOKENS:
+        return True
+    return model in _ODOO_AUTH_MODELS and field_name in {"password", "new_password", "totp_secret", "key"}
+
+
+_CASTS = {"int": "integer", "float": "float", "bool": "boolean"}
+_DELAY_CALLS = frozenset({"with_delay", "delayable"})
+_ODOO_MODEL = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
+
+
 class _PyVisitor(ast.NodeVisitor):
     def __init__(self, src: str, rel: str, addon: Addon | None) -> None:
         self.src, self.rel, self.addon = src, rel, addon
         self.out: list[Asset] = []
         self.func: list[str] = []
         self.model: list[str | None] = []
+        self.delays_seen: set[int] = set()
+        self.cast_params: dict[int, str] = {}
+        self.typed_params: dict[str, str] = {}  # parameter key -> the type its value is used as
+        self.jobs_skipped = is_test_path(rel)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.func.append(node.name)
@@ -414,6 +559,8 @@ class _PyVisitor(ast.NodeVisitor):
                 if isinstance(val, str) and (target == "_name" or model is None):
                     model = val
         self.model.append(model)
+        if model in _QUEUE_JOB_MODELS:
+            self._job(node, "queue.job", model, None)
         if model:
             for stmt in node.body:
                 self._field(stmt, model)
@@ -433,11 +580,14 @@ class _PyVisitor(ast.NodeVisitor):
         param = kw.get("config_parameter")
         if isinstance(param, ast.Constant) and isinstance(param.value, str):
             if SECRET_KEY.search(param.value) or SECRET_KEY.search(fname):
-                self.out.append(Asset(
-                    kind=Kind.ODOO_PARAMETER, store=Store.ODOO, name=param.value, phase=Phase.STATIC,
-                    location=Location(path=self.rel, line=stmt.lineno),
-                    props={"looks_secret": True, "defined_in": "settings-field",
-                           "field": f"{model}.{fname}", "has_value": False}))
+                # The settings field's type is the parameter's: an Integer of days holds no secret.
+                kind = "text" if call.func.attr in _TEXT_FIELDS else call.func.attr.lower()
+                asset = _param_asset(param.value, None, self.rel, stmt.lineno, "settings-field", kind,
+                                     {"field": f"{model}.{fname}"})
+                if kind == "text" and not asset.props["looks_secret"] and SECRET_KEY.search(fname):
+                    # `smtp_password = fields.Char(config_parameter="acme.smtp")`: the field names it
+                    asset.props.update(looks_secret=True, judged_by="field")
+                self.out.append(asset)
             return
         if call.func.attr not in _TEXT_FIELDS or not SECRET_KEY.search(fname):
             return
@@ -451,10 +601,44 @@ class _PyVisitor(ast.NodeVisitor):
             kind=Kind.ODOO_SECRET_FIELD, store=Store.ODOO, name=f"{model}.{fname}", phase=Phase.STATIC,
             location=Location(path=self.rel, line=stmt.lineno),
             props={"model": model, "field": fname, "field_type": call.func.attr,
-                   "addon": self.addon.name if self.addon else None}))
+                   "addon": self.addon.name if self.addon else None,
+                   "purpose": "odoo-internal" if odoo_internal_secret(model, fname) else "credential"}))
+
+    def _job(self, node: ast.AST, via: str, model: str | None, method: str | None) -> None:
+        if self.jobs_skipped:
+            return
+        self.out.append(_job_asset(self.rel, getattr(node, "lineno", 1), via, self.addon, model=model,
+                                   method=method))
+
+    def _receiver_model(self, node: ast.AST) -> str | None:
+        """`env['x.y']...` names its model; `self`/`records` is the enclosing class's model."""
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) \
+                    and isinstance(sub.slice.value, str) and _ODOO_MODEL.fullmatch(sub.slice.value):
+                return sub.slice.value
+        return self.model[-1] if self.model else None
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.slice, ast.Constant) and node.slice.value in _QUEUE_JOB_MODELS:
+            self._job(node, "queue.job", str(node.slice.value), None)
+        self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
         f = node.func
+        if isinstance(f, ast.Name) and f.id in _CASTS and node.args and isinstance(node.args[0], ast.Call):
+            # `int(params.get_param("x.history", 0))`: how the value is used says what it is.
+            self.cast_params[id(node.args[0])] = _CASTS[f.id]
+        if isinstance(f, ast.Attribute):
+            # `x.with_delay(...).method(...)`: the job is `method`; the inner call is then handled.
+            inner = f.value
+            if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
+                    and inner.func.attr in _DELAY_CALLS and id(inner) not in self.delays_seen):
+                self.delays_seen.add(id(inner))
+                self._job(node, inner.func.attr, self._receiver_model(inner.func.value),
+                          f.attr if f.attr not in ("delay", "set") else None)
+            elif f.attr in _DELAY_CALLS and id(node) not in self.delays_seen:
+                self.delays_seen.add(id(node))
+                self._job(node, f.attr, self._receiver_model(f.value), None)
         if isinstance(f, ast.Attribute):
             if f.attr == "create" and _is_cron_model(f.value):
                 self._cron(node, "create", None)
@@ -466,8 +650,13 @@ class _PyVisitor(ast.NodeVisitor):
             elif f.attr == "set_param" and node.args and isinstance(node.args[0], ast.Constant) \
                     and isinstance(node.args[0].value, str):
                 val = node.args[1] if len(node.args) > 1 else None
-                value = val.value if isinstance(val, ast.Constant) and isinstance(val.value, str) else None
-                self.out.append(_param_asset(node.args[0].value, value, self.rel, node.lineno, "python"))
+                const = isinstance(val, ast.Constant)
+                value = val.value if const and isinstance(val.value, str) else None  # type: ignore[union-attr]
+                kind = _value_kind(val.value) if const else None  # type: ignore[union-attr]
+                self.out.append(_param_asset(node.args[0].value, value, self.rel, node.lineno, "python", kind))
+            elif f.attr == "get_param" and node.args and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str) and id(node) in self.cast_params:
+                self.typed_params[node.args[0].value] = self.cast_params[id(node)]
         self.generic_visit(node)
 
     def _dict_arg(self, node: ast.Call) -> dict[str, Any]:
@@ -486,21 +675,68 @@ class _PyVisitor(ast.NodeVisitor):
                  "register_hook": "_register_hook" in self.func}
         if method == "write" and "active" not in vals:
             vals["active"] = None
-        self.out.append(_cron_from_values(vals, name=name, addon=self.addon, rel=self.rel, line=node.lineno,
-                                          defined_in="python", loaded=None, extra=extra))
+        as_job = _bool(vals.get("run_as_queue_job"), default=False)
+        extra["run_as_queue_job"] = as_job
+        cron = _cron_from_values(vals, name=name, addon=self.addon, rel=self.rel, line=node.lineno,
+                                 defined_in="python", loaded=None, extra=extra)
+        self.out.append(cron)
+        if as_job and not self.jobs_skipped:
+            self.out.append(_job_asset(self.rel, node.lineno, "cron_to_job", self.addon,
+                                       model=cron.props.get("model"),
+                                       method=_code_method(cron.props.get("code")), cron=name))
 
 
-def python_assets(text: str, rel: str, addon: Addon | None) -> list[Asset]:
+def python_scan(text: str, rel: str, addon: Addon | None) -> tuple[list[Asset], dict[str, str]]:
+    """Assets of one Python file, and the parameters whose value it uses as a number or a boolean."""
     try:
         tree = ast.parse(text, filename=rel)
     except SyntaxError as exc:
         raise AddonError(f"{rel}:{exc.lineno}: expected valid Python (syntax error)") from None
     v = _PyVisitor(text, rel, addon)
     v.visit(tree)
-    return v.out
+    return v.out, v.typed_params
+
+
+def python_assets(text: str, rel: str, addon: Addon | None) -> list[Asset]:
+    return python_scan(text, rel, addon)[0]
+
+
+def judge_by_usage(assets: Sequence[Asset], typed: dict[str, str]) -> None:
+    """A parameter whose value nothing states but whose code reads it as `int(...)` holds a number."""
+    for a in assets:
+        kind = typed.get(a.name)
+        if a.kind is Kind.ODOO_PARAMETER and kind and a.props.get("judged_by") == "key":
+            a.props.update(looks_secret=False, value_kind=kind, judged_by="usage")
+            a.fingerprint = None
 
 
 # --- the scanner --------------------------------------------------------------------------------
+
+
+def job_runner_modules(addons: Sequence[Addon]) -> list[Asset]:
+    """One ODOO_MODULE per job-runner module the addons depend on or ship, located at the first
+    manifest that names it."""
+    found: dict[str, Asset] = {}
+    for addon in addons:
+        names = [d for d in addon.depends if is_job_runner_module(d)]
+        if is_job_runner_module(addon.name):
+            names.append(addon.name)
+        for name in names:
+            a = found.get(name)
+            if a is None:
+                a = found[name] = Asset(
+                    kind=Kind.ODOO_MODULE, store=Store.ODOO, name=name, phase=Phase.STATIC,
+                    location=Location(path=addon.manifest, line=1),
+                    props={"state": "depended", "job_runner": True, "depended_by": [],
+                           "shipped": False, "defined_in": "manifest"})
+            if name == addon.name:
+                a.props["shipped"] = True
+                if not a.props["depended_by"]:
+                    a.props["state"] = "shipped"
+            else:
+                a.props["depended_by"].append(addon.name)
+                a.props["state"] = "depended"
+    return list(found.values())
 
 
 def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: SecretNamer | None = None
@@ -512,6 +748,7 @@ def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: Secre
     out: list[Asset] = []
     problems: list[str] = []
     xml_crons: dict[str, int] = {}
+    typed: dict[str, str] = {}
     for f in files:
         addon = addon_of(f.rel, addons)
         if addon is None:
@@ -530,12 +767,18 @@ def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: Secre
             elif suffix == ".csv":
                 out.extend(csv_assets(text, f.rel, addon, loaded))
             elif suffix == ".py" and PurePosixPath(f.rel).name not in MANIFESTS:
-                out.extend(python_assets(text, f.rel, addon))
+                found, used_as = python_scan(text, f.rel, addon)
+                out.extend(found)
+                typed.update(used_as)
         except AddonError as exc:
             problems.append(f"odoo-addons: {exc}")
+        except RecursionError:
+            problems.append(f"odoo-addons: {f.rel}: {TOO_DEEP}")
         for m in scan_text(text, f.rel):
             out.append(secret_asset(m, f.rel, "odoo-addon", Store.REPOSITORY,
                                     namer.name(Store.REPOSITORY, f.rel, m.secret_type)))
+    judge_by_usage(out, typed)
+    out.extend(job_runner_modules(addons))
     # A manifest that loads a cron data file we could not see (absent from the repository) still
     # declares a scheduled action.
     present = {f.rel for f in files}

@@ -6,37 +6,44 @@ The same secret on the same line, flagged by checkov and by our detectors, becom
 naming both. Locations are relative to the scanned root. `.ssotignore` (gitignore-style globs)
 removes paths from every scanner, checkov's results included.
 
+The tree is hostile input (a pull request from a stranger): the walk opens only regular files,
+never through a symlink, and checkov is run on a private copy of exactly the files that passed,
+so it can neither follow a link out of the tree (to `/proc/self/environ`, `/dev/zero`) nor hang on
+a FIFO. What could not be read (unreadable files and directories, special files, undecodable
+names, YAML bombs withheld from checkov, large files whose structure was not parsed) is listed in
+`Inventory.incomplete`.
+
 A scanner that cannot read something (checkov crashing, a malformed manifest or workflow) adds a
 line to `Inventory.incomplete`, so the scan can never pass silently.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from ssot.errors import ConfigError
-from ssot.inventory import Asset, Inventory, Kind, Phase
+from ssot.inventory import Asset, Inventory, Kind, Phase, Store
+from ssot.safefile import NotRead, decode, read_bytes
 from ssot.sources import checkov as ck
-from ssot.sources._repo import IgnoreRule, RepoFile, SecretNamer, is_ignored, load_ignore, walk
-from ssot.sources.files import scan_files
-from ssot.sources.odoo_addons import addon_of, find_addons, scan_addons
+from ssot.sources._repo import (
+    MAX_FILE_BYTES,
+    RepoFile,
+    SecretNamer,
+    is_ignored,
+    load_ignore,
+    scan_large,
+    secret_asset,
+    walk,
+)
+from ssot.sources.files import is_crontab, is_stack_file, scan_files
+from ssot.sources.odoo_addons import Addon, addon_of, find_addons, scan_addons
 from ssot.sources.workflows import is_workflow, scan_workflows
 
 __all__ = ["collect_static", "walk"]
-
-
-def _skip_path_regexes(rules: Sequence[IgnoreRule]) -> list[str]:
-    # checkov matches --skip-path regexes against paths relative to its working directory (the
-    # root); positive ignore rules are passed to spare it the work, and its results are filtered
-    # again afterwards in case a negation re-includes something.
-    out = [r"(^|/)\.venv[^/]*(/|$)", r"(^|/)\.checkov-venv(/|$)", r"(^|/)node_modules(/|$)",
-           r"(^|/)\.pgdata(/|$)", r"(^|/)\.git(/|$)"]
-    if not any(r.negate for r in rules):
-        # whole path components only, so that `vendor/` does not also hide `src/vendorlib.py`
-        out += [f"(^|/){r.body}(/|$)" for r in rules]
-    return out
 
 
 def _merge_secrets(ours: list[Asset], theirs: list[Asset]) -> list[Asset]:
@@ -86,7 +93,7 @@ def _merge_schedules(ours: list[Asset], theirs: list[Asset]) -> list[Asset]:
     return extra
 
 
-_SUFFIX = re.compile(r"#\d+$")
+_SUFFIX = re.compile(r"#\d+\Z")
 
 
 def _unique_names(assets: list[Asset]) -> None:
@@ -110,34 +117,42 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
         raise ConfigError.single(str(root), "", "an existing directory to scan")
     rules = load_ignore(root)
     inv = Inventory(phases={Phase.STATIC})
+    files, not_read = walk(root, rules)
+    inv.incomplete.extend(f"not read: {line}" for line in not_read)
 
     run: ck.CheckovRun | None = None
-    if use_checkov:
-        exe = checkov_exe or ck.find_checkov(root)
-        try:
-            run = ck.CheckovRun.start(root, exe=exe, skip_paths=_skip_path_regexes(rules),
-                                      timeout=checkov_timeout)
-        except ck.CheckovFailed as exc:
-            inv.incomplete.append(f"checkov: {exc}")
-
+    staging: tempfile.TemporaryDirectory[str] | None = None
     try:
-        files, _too_big = walk(root, rules)
-        ours, problems, odoo_roots = _scan_ours(files)
-    except BaseException:
-        if run is not None:
-            run.proc.kill()
-            run.wait_quietly()
-        raise
-    inv.incomplete.extend(problems)
-
-    theirs: list[Asset] = []
-    if run is not None:
+        if use_checkov:
+            exe = checkov_exe or ck.find_checkov()
+            # checkov reads only a private copy of what passed the walk's filter (regular files,
+            # no symlink, nothing outside the tree, nothing ignored, no YAML bomb), never the tree.
+            staging = tempfile.TemporaryDirectory(prefix="ssot-checkov-")
+            inv.incomplete.extend(stage(files, Path(staging.name)))
+            try:
+                run = ck.CheckovRun.start(Path(staging.name), exe=exe, timeout=checkov_timeout)
+            except ck.CheckovFailed as exc:
+                inv.incomplete.append(f"checkov: {exc}")
         try:
-            reports = run.wait()
-            theirs = [a for a in ck.map_reports(reports, root, odoo_roots=odoo_roots)
-                      if a.location.path and not is_ignored(a.location.path, rules)]
-        except ck.CheckovFailed as exc:
-            inv.incomplete.append(f"checkov: {exc}")
+            ours, problems, odoo_roots = _scan_ours(files)
+        except BaseException:
+            if run is not None:
+                run.kill()
+                run.wait_quietly()
+            raise
+        inv.incomplete.extend(problems)
+
+        theirs: list[Asset] = []
+        if run is not None:
+            try:
+                reports = run.wait()
+                theirs = [a for a in ck.map_reports(reports, run.root, odoo_roots=odoo_roots)
+                          if a.location.path and not is_ignored(a.location.path, rules)]
+            except ck.CheckovFailed as exc:
+                inv.incomplete.append(f"checkov: {exc}")
+    finally:
+        if staging is not None:
+            staging.cleanup()
 
     extra = _merge_schedules(ours, _merge_secrets(ours, theirs))
     assets = ours + extra
@@ -146,11 +161,51 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
     return inv
 
 
+_YAML = re.compile(r"\.ya?ml\Z", re.IGNORECASE)
+
+
+def stage(files: Sequence[RepoFile], dest: Path) -> list[str]:
+    """Copy the files checkov may read under dest (same relative paths), through `open_regular`.
+
+    Large files are not copied (our detectors stream them; checkov would load them whole), nor YAML
+    that `yamlpos.check_bounds` refuses (checkov expands aliases when it parses workflows and
+    Kubernetes manifests). Returns what was withheld from checkov, for `Inventory.incomplete`.
+    """
+    from ssot.yamlpos import compose_all
+
+    withheld: list[str] = []
+    for f in files:
+        if f.large:
+            continue
+        try:
+            data = read_bytes(f.path, limit=MAX_FILE_BYTES, rel=f.rel)
+        except NotRead as exc:
+            withheld.append(f"checkov: not given {exc}")
+            continue
+        if _YAML.search(f.rel):
+            try:
+                compose_all(decode(data), f.rel)
+            except ConfigError as exc:
+                issue = exc.issues[0]
+                if "alias" in issue.expected or "nested" in issue.expected:
+                    at = f"{f.rel}:{issue.line}" if issue.line else f.rel
+                    withheld.append(f"checkov: not given {at}: expected {issue.expected}")
+                    continue
+        target = dest / f.rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+    return withheld
+
+
 def _scan_ours(files: list[RepoFile]) -> tuple[list[Asset], list[str], list[str]]:
-    addons, problems = find_addons(files)
+    small = [f for f in files if not f.large]
+    large = [f for f in files if f.large]
+    addons, problems = find_addons(small)
     namer = SecretNamer()
     addon_files, workflow_files, plain = [], [], []
-    for f in files:
+    for f in small:
         if addon_of(f.rel, addons) is not None:
             addon_files.append(f)
         elif is_workflow(f.rel):
@@ -165,4 +220,34 @@ def _scan_ours(files: list[RepoFile]) -> tuple[list[Asset], list[str], list[str]
     assets += found
     problems += probs
     assets += scan_files(plain, namer)
+    found, probs = _scan_large(large, addons, namer)
+    assets += found
+    problems += probs
     return assets, problems, [a.root for a in addons]
+
+
+def _scan_large(files: list[RepoFile], addons: Sequence[Addon], namer: SecretNamer) -> tuple[list[Asset], list[str]]:
+    """Files over MAX_FILE_BYTES: secret literals by the streamed detectors; a file whose structure
+    we would also parse (SQL, addon data and code, workflows, stack files, crontabs) is reported as
+    only partly read, since its cron jobs, tables or schedules were not."""
+    assets: list[Asset] = []
+    problems: list[str] = []
+    for f in files:
+        context, store = "file", Store.REPOSITORY
+        if addon_of(f.rel, addons) is not None:
+            context = "odoo-addon"
+        elif is_workflow(f.rel):
+            context = "workflow"
+        elif is_stack_file(f.rel):
+            context, store = "stack-config", Store.STACK_CONFIG
+        try:
+            matches = scan_large(f)
+        except NotRead as exc:
+            problems.append(f"not read: {exc}")
+            continue
+        for m in matches:
+            assets.append(secret_asset(m, f.rel, context, store, namer.name(store, f.rel, m.secret_type)))
+        if f.rel.lower().endswith(".sql") or is_crontab(f.rel) or context != "file":
+            problems.append(f"not parsed: {f.rel}: larger than {MAX_FILE_BYTES} bytes (secret literals "
+                            "scanned; its jobs, tables and schedules not read)")
+    return assets, problems

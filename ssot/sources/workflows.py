@@ -21,7 +21,7 @@ from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources._repo import RepoFile, SecretNamer, read_text, secret_asset
 from ssot.sources.files import justification
 
-_WORKFLOW = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$")
+_WORKFLOW = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml\Z")
 
 
 def is_workflow(rel: str) -> bool:
@@ -45,14 +45,20 @@ def _scalar(node: yaml.Node | None) -> str | None:
 
 
 def parse_workflow(text: str, rel: str) -> yaml.Node | None:
+    # Bounded (see yamlpos.check_bounds): a workflow in a pull request is hostile input, and an
+    # alias bomb or an anchor used inside itself must be refused, not walked.
+    from ssot.errors import ConfigError
+    from ssot.yamlpos import compose_all
+
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise WorkflowError(f"{rel}{line}: expected valid YAML ({exc.problem})") from None
-    except yaml.YAMLError as exc:
-        raise WorkflowError(f"{rel}: expected valid YAML ({type(exc).__name__})") from None
+        docs = compose_all(text, rel)
+    except ConfigError as exc:
+        issue = exc.issues[0]
+        line = f":{issue.line}" if issue.line else ""
+        raise WorkflowError(f"{rel}{line}: expected {issue.expected}") from None
+    if len(docs) > 1:
+        raise WorkflowError(f"{rel}:{docs[1].start_mark.line + 1}: expected a single YAML document")
+    return docs[0] if docs else None
 
 
 def workflow_schedules(text: str, rel: str) -> list[Asset]:

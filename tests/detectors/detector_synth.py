@@ -138,7 +138,34 @@ TRAP_VALUES: dict[str, Callable[[], str]] = {
         + ":"
         + base64.b64encode(random.Random("ct").randbytes(40)).decode()
     ),
+    # jwt.io's sample token: its published claims, signed with the secret jwt.io shows beside it.
+    "jwt_io_sample": lambda: jwt({"sub": "1234567890", "name": "John Doe", "iat": 1516239022},
+                                 key="your-256-bit-secret"),
+    # Stripe's documentation test key and GitHub's documentation token, spelled in two halves.
+    "stripe_docs_key": lambda: "sk_test_" + "4eC39HqLyjWDarjtT1zdp7dc",
+    "github_docs_token": lambda: "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a",
+    # A password hash as Odoo (passlib) stores admin_passwd and res.users.password.
+    "odoo_pbkdf2_hash": lambda: "$pbkdf2-sha512$600000$" + _ab64(random.Random("salt").randbytes(16)) + "$"
+    + _ab64(hashlib.pbkdf2_hmac("sha512", b"trap", random.Random("salt").randbytes(16), 1000)),
+    "bcrypt_hash": lambda: "$2b$12$" + _pick(random.Random("bcrypt"), B62 + "./", 53),
+    "argon2_hash": lambda: "$argon2id$v=19$m=65536,t=3,p=4$" + _b64(random.Random("a2s").randbytes(16)) + "$"
+    + _b64(random.Random("a2h").randbytes(32)),
+    "sha512_crypt": lambda: "$6$" + _pick(random.Random("s6"), B62, 16)
+    + "$" + _pick(random.Random("h6"), B62 + "./", 86),
+    "sops_value": lambda: "ENC[AES256_GCM,data:" + _b64(random.Random("sd").randbytes(24))
+    + ",iv:" + _b64(random.Random("si").randbytes(32))
+    + ",tag:" + _b64(random.Random("st").randbytes(16)) + ",type:str]",
+    "vault_body": lambda: _pick(random.Random("vault"), HEX, 80),
 }
+
+
+def _ab64(data: bytes) -> str:
+    """passlib's adapted base64: `.` for `+`, no padding."""
+    return base64.b64encode(data).decode().rstrip("=").replace("+", ".")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode().rstrip("=")
 
 
 def trap_value(name: str) -> str:

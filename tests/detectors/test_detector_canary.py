@@ -9,7 +9,8 @@ import random
 import detector_synth as synth
 import pytest
 
-from ssot.detectors import SecretMatch, explain_text, false_positive_reason, scan_text, scan_value
+from ssot.detectors import SecretMatch, explain_text, false_positive_reason, public_part, scan_text, scan_value
+from ssot.fingerprint import redact
 
 
 def _canaries() -> list[str]:
@@ -80,12 +81,40 @@ def test_canary_never_appears(
     out, err = capsys.readouterr()
     haystack = "\n".join([_all_strings(p) for p in produced] + [out, err, caplog.text])
     assert canary not in haystack
-    # not even a long piece of it: redaction keeps at most the first four characters
-    for i in range(4, len(canary) - 8, 7):
+    # not even a long piece of it: redaction keeps at most the format's public marker
+    marker = len(public_part(canary))
+    for i in range(marker, len(canary) - 8, 7):
         assert canary[i : i + 8] not in haystack
 
 
-def test_redaction_keeps_only_a_prefix_and_the_length() -> None:
-    canary = synth.secret("supabase_secret_key", "redaction")
-    (m,) = scan_text(f"k={canary}")
-    assert m.redacted == f"{canary[:4]}…({len(canary)} chars)"
+# (synth kind, the format's public marker: the only characters a redaction may show)
+PUBLIC_MARKERS = [
+    ("supabase_secret_key", "sb_secret_"), ("supabase_pat", "sbp_"), ("anthropic_api", "sk-ant-api03-"),
+    ("anthropic_admin", "sk-ant-admin01-"), ("aws_access_key_id", "AKIA"), ("aws_sts_key_id", "ASIA"),
+    ("github_pat_classic", "ghp_"), ("github_oauth", "gho_"), ("github_pat_fine", "github_pat_"),
+    ("slack_bot", "xoxb-"), ("slack_webhook", "https://hooks.slack.com/services/"), ("stripe_live", "sk_live_"),
+    ("stripe_restricted", "rk_live_"), ("supabase_service_role_jwt", "eyJ"),
+    # no public marker: nothing but the length
+    ("aws_secret_access_key", ""), ("hex_key", ""), ("pem_rsa", ""),
+]
+
+
+@pytest.mark.parametrize(("kind", "marker"), PUBLIC_MARKERS, ids=[k for k, _ in PUBLIC_MARKERS])
+def test_redaction_shows_only_the_formats_public_marker_and_the_length(kind: str, marker: str) -> None:
+    canary = synth.secret(kind, "redaction")
+    text = {"aws_secret_access_key": "aws_secret_access_key = {c}\n", "hex_key": "api_key = {c}\n"}.get(
+        kind, "k={c}\n").format(c=canary)
+    (m,) = scan_text(text)
+    # not one character of the secret part: the marker, an ellipsis and the length of what was found
+    # (for a PEM block, its body)
+    secret = canary.split("-----")[2].strip() if kind == "pem_rsa" else canary
+    assert m.redacted == f"{marker}…({len(secret)} chars)"
+
+
+def test_a_random_password_shows_only_its_length() -> None:
+    password = synth.secret("password", "redaction")
+    (m,) = scan_value(password, context="db_password")
+    assert m.redacted == f"…({len(password)} chars)"
+    assert redact(password) == f"…({len(password)} chars)"
+    # a claimed marker that is not the value's start, or is the whole value, is not shown
+    assert redact("abcdef", public="xyz") == "…(6 chars)" and redact("ghp_", public="ghp_") == "…(4 chars)"

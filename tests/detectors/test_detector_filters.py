@@ -15,6 +15,8 @@ SERVICE = synth.secret("supabase_service_role_jwt", "filters")
 FORGED_DEMO = synth.secret("supabase_forged_demo_jwt", "filters")
 PASSWORD = synth.secret("password", "filters")
 SB_SECRET = synth.secret("supabase_secret_key", "filters")
+JWT_IO = synth.trap_value("jwt_io_sample")
+SOPS = synth.trap_value("sops_value")
 
 # filter name -> [(secret, line, expected)]
 CASES: dict[str, list[tuple[str, str, bool]]] = {
@@ -91,6 +93,13 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         (PASSWORD, f"postgres://postgres:{PASSWORD}@localhost:54322/postgres", False),
         (SB_SECRET, "", False),
     ],
+    "is_cloud_resource_name": [
+        ("acme/*", '"Resource": "arn:aws:secretsmanager:*:*:secret:acme/*"', True),
+        ("prod/db-XyZ12a", '"arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/db-XyZ12a"', True),
+        ("arn:aws:ssm:eu-central-1:123456789012:parameter/acme/token", "", True),
+        (PASSWORD, f'"Resource": "arn:aws:secretsmanager:*:*:secret:x", "password": "{PASSWORD}"', False),
+        (PASSWORD, f"secret: {PASSWORD}", False),
+    ],
     "is_public_by_design": [
         (ANON, "", True),
         (DEMO_ANON, "", True),
@@ -122,6 +131,47 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("lorem-ipsum-dolor-1234", "", True),
         (synth.secret("aws_access_key_id", "filters"), "", False),
         (PASSWORD, "", False),
+    ],
+    "is_public_sample_token": [
+        (JWT_IO, f"Authorization: Bearer {JWT_IO}", True),
+        (f'"{JWT_IO}"', "", True),
+        (synth.trap_value("stripe_docs_key"), "", True),
+        (synth.trap_value("github_docs_token"), "", True),
+        # the same claims signed with another key: a real token that copies the sample
+        (synth.jwt({"sub": "1234567890", "name": "John Doe", "iat": 1516239022}, key="another-secret"), "", False),
+        (SERVICE, "", False),
+        (synth.trap_value("stripe_docs_key")[:-1] + "X", "", False),  # one character off
+    ],
+    "is_encrypted_blob": [
+        (SOPS, f"    password: {SOPS}", True),
+        ("data:abc", f"    password: {SOPS}", False),  # not inside ENC[...]
+        ("$ANSIBLE_VAULT;1.1;AES256", "  $ANSIBLE_VAULT;1.1;AES256", True),
+        ("!vault", "db_password: !vault |", True),
+        ("-----BEGIN AGE ENCRYPTED FILE-----", "", True),
+        ("AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", "", False),  # an identity
+        (synth.trap_value("vault_body"), synth.trap_value("vault_body"), False),  # hex alone: unknown
+        (PASSWORD, f"password: {PASSWORD}", False),
+    ],
+    "is_password_hash": [
+        (synth.trap_value("odoo_pbkdf2_hash"), "", True),
+        (synth.trap_value("bcrypt_hash"), "", True),
+        (synth.trap_value("argon2_hash"), "", True),
+        (synth.trap_value("sha512_crypt"), "", True),
+        ("pbkdf2_sha256$600000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo", "", True),
+        (synth.trap_value("bcrypt_hash")[:40], "", False),  # truncated: not a hash, maybe a password
+        ("$6$short", "", False),
+        ("$2b$12$", "", False),
+        (PASSWORD, f"password = {PASSWORD}", False),
+    ],
+    "is_template_expression": [
+        ("${object.access_token}", '"?access_token=${object.access_token}"', True),
+        ("{{ object.signup_url }}", "", True),
+        ("${ctx.get('token')}", "", True),
+        ("<%= ENV.fetch('X') %>", "", True),
+        ("${VAR}", "", False),  # an environment reference, is_env_reference's
+        ("${sk_live_x}", "", False),
+        (PASSWORD, "", False),
+        ("${" + PASSWORD + "}", "", False),
     ],
 }
 

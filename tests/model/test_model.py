@@ -108,14 +108,16 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
     ("missing name", _delete(["name"]), [K, "required key 'name'"]),
     ("schemas not a list", _set(["schemas"], {"name": "ops"}), [f"{K}.schemas", "a list; got a mapping"]),
     ("hostile schema name", _set(["schemas", 0, "name"], 'ai"; drop schema public; --'),
-     [f"{K}.schemas[0].name", "lowercase identifier", "drop schema public"]),
+     [f"{K}.schemas[0].name", "lowercase identifier",
+      "got a string of 27 characters: lowercase letters, spaces, symbols"]),
     ("schema name with pg_ prefix", _set(["schemas", 0, "name"], "pg_ops"), ["not starting with 'pg_'"]),
     ("reserved schema", _set(["schemas", 0, "name"], "auth"), [f"{K}.schemas[0].name", "'auth' is reserved"]),
     ("bad domain", _set(["schemas", 0, "domain"], "finance"),
-     [f"{K}.schemas[0].domain", "one of ops, ai, audit, analytics, shadow", "'finance'"]),
+     [f"{K}.schemas[0].domain", "one of ops, ai, audit, analytics, shadow", "got a string of 7 characters"]),
     ("duplicate schema", _append(["schemas"], {"name": "ops", "domain": "ops"}),
-     [f"{K}.schemas[3].name", "unique schema name", "'ops' is already declared at index 0"]),
-    ("domain wrong type", _set(["schemas", 1, "domain"], 7), [f"{K}.schemas[1].domain", "got the number 7"]),
+     [f"{K}.schemas[3].name", "unique schema name", "the same name is already declared at index 0"]),
+    ("domain wrong type", _set(["schemas", 1, "domain"], 7),
+     [f"{K}.schemas[1].domain", "got a whole number of 1 digit"]),
     ("bad role kind", _set(["roles", 0, "kind"], "robot"), [f"{K}.roles[0].kind", "agent, automation, auditor"]),
     ("login without password", _delete(["roles", 0, "password"]),
      [f"{K}.roles[0]", "required key 'password'", "login: true"]),
@@ -130,7 +132,8 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
     ("plaintext vault value", _set(["vault", "secrets", 0, "value"], "ghp_plaintextvalue"),
      [f"{K}.vault.secrets[0].value", "not a plaintext value"]),
     ("vault value from missing config key", _set(["vault", "secrets", 0, "value"], {"secret": "nope"}),
-     [f"{K}.vault.secrets[0].value.secret", "'ssot:nope' (not set", "pulumi config set --secret nope"]),
+     [f"{K}.vault.secrets[0].value.secret", "not a config key in the stack file", "got a string of 4 characters",
+      "pulumi config set --secret <configKey>"]),
     ("two sources", _set(["vault", "secrets", 0, "value"], {"secret": "githubAppKey", "env": "X"}),
      [f"{K}.vault.secrets[0].value", "exactly one of secret, generate, managedOutside, env"]),
     ("hostile vault name", _set(["vault", "secrets", 0, "name"], "x'; delete from vault.secrets; --"),
@@ -147,16 +150,16 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
      [f"{K}.cron.jobs[1].name", "unique cron job name"]),
     ("cron command empty", _set(["cron", "jobs", 0, "command"], ""), [f"{K}.cron.jobs[0].command", "SQL command"]),
     ("privilege invalid for object", _set(["grants", 0, "privileges"], ["EXECUTE"]),
-     [f"{K}.grants[0].privileges[0]", "valid on table objects", "'EXECUTE'"]),
+     [f"{K}.grants[0].privileges[0]", "valid on table objects", "got a string of 7 characters: uppercase letters"]),
     ("grant on undeclared schema", _set(["grants", 0, "schema"], "aii"),
-     [f"{K}.grants[0].schema", "'aii' is not declared", "did you mean 'ai'"]),
+     [f"{K}.grants[0].schema", "the schema named is not declared", "did you mean 'ai'"]),
     ("grant to undeclared role", _set(["grants", 0, "role"], "ssot_agnt"),
      [f"{K}.grants[0].role", "did you mean 'ssot_agent'"]),
     ("duplicate grant", _append(["grants"], {"role": "ssot_agent", "schema": "ai", "on": "table",
                                              "privileges": ["SELECT"]}),
      [f"{K}.grants[1]", "one grant per role, schema, object type"]),
     ("port as string", _set(["database", "port"], "5432"), [f"{K}.database.port", "integer from 1 to 65535",
-                                                           "the string '5432'"]),
+                                                           "got a string of 4 characters: digits"]),
     ("database without password", _delete(["database", "password"]), [f"{K}.database", "required key 'password'"]),
     ("bad sslmode", _set(["database", "sslmode"], "on"), [f"{K}.database.sslmode", "verify-full"]),
     ("edge secret without project", _set(["edgeFunctions"], {"secrets": [
@@ -175,7 +178,7 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
     ("memberOf undeclared", _set(["roles", 0, "memberOf"], ["ssot_sink"]),
      [f"{K}.roles[0].memberOf[0]", "did you mean 'ssot_sync'"]),
     ("cron username unknown", _set(["cron", "jobs", 0, "username"], "nobody"),
-     [f"{K}.cron.jobs[0].username", "'nobody' is neither"]),
+     [f"{K}.cron.jobs[0].username", "the role named is neither"]),
     ("env var lowercase", _set(["vault", "secrets", 0, "value"], {"env": "gh_key"}),
      [f"{K}.vault.secrets[0].value.env", "environment variable name"]),
 ]
@@ -224,7 +227,8 @@ def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
 
 def test_duplicate_yaml_key(tmp_path: Path) -> None:
     path = _write(tmp_path, None, text="config:\n  ssot:platform:\n    name: a\n    name: b\n")
-    with pytest.raises(ConfigError, match=r"Pulumi.test.yaml:4: config.ssot:platform.name: each key once"):
+    with pytest.raises(ConfigError,
+                       match=r"Pulumi.test.yaml:4: config.ssot:platform: each key once; got a duplicate key"):
         load_platform(path)
 
 

@@ -39,8 +39,19 @@ def aws(p: Phase, fp: str) -> Asset:
 
 def literal(p: Phase, path: str, loc: Location, fp: str = FP_A) -> Asset:
     return Asset(Kind.SECRET_LITERAL, Store.REPOSITORY, f"{path}:Stripe API key", p, loc,
-                 props={"secret_type": "Stripe API key", "context": "file", "redacted": "sk_l…(32 chars)"},
+                 props={"secret_type": "Stripe API key", "context": "file", "redacted": "sk_live_…(32 chars)"},
                  fingerprint=fp)
+
+
+TEST_A = Location(path="addons/acme/tests/test_login.py", line=18)
+TEST_B = Location(path="addons/acme/tests/test_signup.py", line=100)
+
+
+def fixture(p: Phase, path: str, loc: Location) -> Asset:
+    """A password found by its key name only (no credential format), as in `password = "Test1234!"`."""
+    return Asset(Kind.SECRET_LITERAL, Store.REPOSITORY, f"{path}:Generic secret", p, loc,
+                 props={"secret_type": "Generic secret", "context": "file", "redacted": "Test…(9 chars)"},
+                 fingerprint=FP_A)
 
 
 VAULT_EDGE = "edge:STRIPE_KEY, vault:stripe_api_key"
@@ -100,6 +111,31 @@ CASES = [
     Case("violation: linked by value and by config key, one group", lambda p: [
         vault(p, fp=None), edge(p, fp=FP_A), aws(p, FP_A)], expect=[
         Expect("aws-secret:prod/stripe, " + VAULT_EDGE, Severity.HIGH, AWS_LOC),
+    ]),
+    # Test-path policy: test suites share fixture passwords on purpose; a credential format still counts.
+    Case("near miss: one fixture password in two test files", lambda p: [
+        fixture(p, "addons/acme/tests/test_login.py", TEST_A), fixture(p, "addons/acme/tests/test_signup.py", TEST_B)]),
+    Case("violation: one credential format in two test files", lambda p: [
+        literal(p, "addons/acme/tests/test_login.py", TEST_A), literal(p, "tests/test_signup.py", TEST_B)],
+        expect=[Expect("file:addons/acme/tests/test_login.py:Stripe API key, file:tests/test_signup.py:Stripe API key",
+                       Severity.HIGH, TEST_A)]),
+    Case("violation: a test copy makes no duplicate, two other copies do", lambda p: [
+        fixture(p, "addons/acme/tests/test_login.py", TEST_A), fixture(p, "addons/acme/models/login.py", SYNC_PY),
+        literal(p, "scripts/sync.py", SYNC_PY, FP_B), literal(p, "scripts/old_sync.py", OLD_PY, FP_B)],
+        expect=[Expect(LITERALS, Severity.HIGH, OLD_PY)]),
+    # Live: the Management API gives an Edge Function secret only as its value's SHA-256; the sources keep
+    # a keyed fingerprint of that digest (props.digest_fingerprint), for Edge and AWS values alike.
+    Case("violation: edge secret and aws secret linked by digest fingerprint", lambda p: [
+        Asset(Kind.EDGE_SECRET, Store.EDGE, "STRIPE_KEY", p, EDGE_LOC,
+              props={"category": "api-key", "digest_fingerprint": FP_B}),
+        Asset(Kind.AWS_SECRET, Store.AWS_SECRETS_MANAGER, "prod/stripe", p, AWS_LOC,
+              props={"category": "api-key", "secure": True, "digest_fingerprint": FP_B}, fingerprint=FP_A),
+        # near miss: another edge secret whose digest differs
+        Asset(Kind.EDGE_SECRET, Store.EDGE, "OTHER_KEY", p, EDGE_LOC,
+              props={"category": "api-key", "digest_fingerprint": "c" * 64}),
+    ], expect=[
+        Expect("aws-secret:prod/stripe, edge:STRIPE_KEY", Severity.HIGH, AWS_LOC,
+               explain_has=["2 places across 2 store(s)"], metadata_has={"linked_by": "fingerprint"}),
     ]),
     Case("fixed", lambda p: [vault(p)]),
     Case("justified", lambda p: [vault(p, fp=None), edge(p)],

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,8 +11,12 @@ from ssot.findings import Severity
 from ssot.inventory import Asset, Kind, Location, Phase, Provenance, Store
 from ssot.model import Platform
 from ssot.rules.hardcoded_secret import RULE
+from ssot.sources._repo import secret_assets
 
 from ._cases import Case, Expect, justification, rows, run_case
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "detectors"))
+import detector_synth as synth
 
 SYNC_PY = Location(path="scripts/sync.py", line=12, column=9)
 STACK = Location(path="stacks/Pulumi.dev.yaml", line=7)
@@ -45,7 +51,33 @@ def literal(phase: Phase, where: str, context: str, loc: Location, stype: str = 
             store: Store = Store.REPOSITORY) -> Asset:
     return Asset(Kind.SECRET_LITERAL, store, f"{where}:{stype}", phase, loc,
                  props={"secret_type": stype, "detector": "CKV_SECRET_6", "context": context,
-                        "redacted": "sb_s…(41 chars)"}, fingerprint="f" * 64)
+                        "redacted": "sb_secret_…(41 chars)"}, fingerprint="f" * 64)
+
+
+TEST_PY = Location(path="addons/acme/tests/test_login.py", line=18, column=20)
+CONFTEST = Location(path="tests/conftest.py", line=5)
+
+
+def scanned(phase: Phase, *files: tuple[str, str]) -> list[Asset]:
+    """What the static source makes of these texts: detectors, then false-positive filters."""
+    return [dataclasses.replace(a, phase=phase) for rel, text in files for a in secret_assets(text, rel, "file")]
+
+
+PLAIN_CONF = "[options]\nadmin_passwd = Zq7vN2kLp9xWm4Rt\n"
+HASHED_CONF = f"[options]\nadmin_passwd = {synth.trap_value('odoo_pbkdf2_hash')}\n"
+NOT_SECRETS = [
+    ("odoo/odoo.hashed.conf", HASHED_CONF),
+    ("ops/users.yml", f"root_password: \"{synth.trap_value('sha512_crypt')}\"\n"
+                      f"password_hash: \"{synth.trap_value('bcrypt_hash')}\"\n"),
+    ("docs/stripe.md", f"stripe.api_key = \"{synth.trap_value('stripe_docs_key')}\"\n"
+                       f"GITHUB_TOKEN={synth.trap_value('github_docs_token')}\n"),
+    ("ops/secrets.enc.yaml", f"stripe:\n    password: {synth.trap_value('sops_value')}\n"),
+    ("ops/vault.yml", "db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n"),
+    ("addons/sale/i18n/de.po", 'msgid "password = ${object.signup_token}"\n'
+                               'msgstr "Passwort = ${object.signup_token}"\n'),
+    ("addons/sale/i18n/fr.po", 'msgid "password = ${object.signup_token}"\n'
+                               'msgstr "mot de passe = ${object.signup_token}"\n'),
+]
 
 
 def cron(phase: Phase, types: list[str]) -> Asset:
@@ -82,7 +114,7 @@ CASES = [
                             "pulumi config set --secret supabaseSecretKey",
                             "select decrypted_secret from vault.decrypted_secrets where name = "
                             "'supabase_secret_key'", ROTATE],
-               explain_has=["sb_s…(41 chars)", "scripts/sync.py:12", "CKV_SECRET_6"],
+               explain_has=["sb_secret_…(41 chars)", "scripts/sync.py:12", "CKV_SECRET_6"],
                yaml_after=[("Declare it in Supabase Vault", VAULT_YAML)],
                platform_after=["Declare it in Supabase Vault"],
                applied=vault_from_config("supabase_secret_key", "supabaseSecretKey")),
@@ -166,6 +198,34 @@ CASES = [
                platform_after=["Declare it in Supabase Vault"],
                explain_has=["JWT, Stripe API key"],
                metadata_has={"secret_types": ["JWT", "Stripe API key"]}),
+    ]),
+    # The false-positive families, through the real detectors and filters (a source's view of each text).
+    Case("near miss: hashes, ciphertext, public samples and templates are no plaintext secrets",
+         lambda p: scanned(p, *NOT_SECRETS)),
+    Case("violation: plaintext admin_passwd (the hashed one stays quiet)",
+         lambda p: scanned(p, ("odoo/odoo.conf", PLAIN_CONF), *NOT_SECRETS), expect=[
+        Expect("file:odoo/odoo.conf:Odoo master password", Severity.CRITICAL,
+               Location(path="odoo/odoo.conf", line=2, column=16), propose_has=["Rotate the credential"]),
+    ]),
+    Case("fixed: admin_passwd hashed", lambda p: scanned(p, ("odoo/odoo.conf", HASHED_CONF))),
+    # Test-path policy: a fixture password in test code is low; a credential format is not excused.
+    Case("violation: fixture password in test code is low", lambda p: [
+        literal(p, "addons/acme/tests/test_login.py", "odoo-addon", TEST_PY, "Generic secret"),
+        literal(p, "tests/conftest.py", "file", CONFTEST, "Postgres password"),
+    ], expect=[
+        Expect("odoo-addon:addons/acme/tests/test_login.py:Generic secret", Severity.LOW, TEST_PY,
+               explain_has=["in test code", "fixture"], propose_has=["secrets.token_urlsafe()", "Rotate"],
+               metadata_has={"test_fixture": True}),
+        Expect("file:tests/conftest.py:Postgres password", Severity.LOW, CONFTEST),
+    ]),
+    Case("violation: credential format in test code stays critical", lambda p: [
+        literal(p, "addons/acme/tests/test_login.py", "odoo-addon", TEST_PY, "Stripe live secret key"),
+        literal(p, "addons/acme/models/login.py", "odoo-addon", SYNC_PY, "Generic secret"),
+    ], expect=[
+        Expect("odoo-addon:addons/acme/tests/test_login.py:Stripe live secret key", Severity.CRITICAL, TEST_PY,
+               metadata_has={"test_fixture": False}),
+        # the same key name outside test code: not a test path, full severity
+        Expect("odoo-addon:addons/acme/models/login.py:Generic secret", Severity.CRITICAL, SYNC_PY),
     ]),
     Case("fixed", lambda p: [vault(p, "secret-config"), cron(p, [])]),
     # The doctrine has no exception for hardcoding: a justification does not silence it.

@@ -113,6 +113,19 @@ CASES = [
                explain_has=["(*/5 * * * *)"], propose_has=["'*/5 * * * *'", "<project-ref>.supabase.co"]),
     ]),
     Case("fixed", lambda p: [project(p), pg_cron(p)]),
+    # What the live Odoo source reads: an inactive cron of the platform's addon is still reported; Odoo's
+    # own housekeeping (shipped by an Odoo S.A. module) stays quiet.
+    Case("live: own crons reported, odoo's housekeeping quiet", lambda p: [
+        Asset(Kind.ODOO_CRON, Store.ODOO, "acme_sync.ir_cron_legacy_export", p, LIVE,
+              props={"model": "acme.sync.job", "code": "model._cron_export()", "active": False,
+                     "interval": {"number": 1, "type": "days"}, "defined_in": "live", "odoo_standard": False}),
+        Asset(Kind.ODOO_CRON, Store.ODOO, "base.autovacuum_job", p, LIVE,
+              props={"model": "ir.autovacuum", "code": "model._run_vacuum_cleaner()", "active": True,
+                     "interval": {"number": 1, "type": "days"}, "defined_in": "live", "odoo_standard": True}),
+    ], expect=[
+        Expect("odoo-cron:acme_sync.ir_cron_legacy_export", Severity.HIGH, LIVE,
+               explain_has=["(defined in: live)", "inactive", "ir.cron,42"], propose_has=["schedule: 0 0 * * *"]),
+    ]),
     # "Odoo is NEVER used as a scheduler": no justification silences it.
     Case("justification does not apply", lambda p: [odoo_cron(p)],
          justifications=[justification("odoo_cron", SUBJECT)],

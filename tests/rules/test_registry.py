@@ -14,7 +14,7 @@ from ssot.rules import Rule, all_rules, run_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCTRINE_RULES = {"hardcoded_secret", "odoo_cron", "duplicated_secret", "secret_placement",
-                  "scheduler_placement", "ownership_boundary"}
+                  "scheduler_placement", "ownership_boundary", "odoo_job_runner"}
 # Test files in tests/rules that are not one rule's table.
 NOT_RULE_TESTS = {"test_registry.py", "test_common.py"}
 DOC_SECTIONS = ("## What it enforces", "## Why", "## What triggers it", "## Near misses that stay quiet",
@@ -96,6 +96,10 @@ def careless_inventory(phase: Phase) -> Inventory:
         Asset(Kind.SCHEDULE, Store.CRONTAB, "deploy/crontab:charge", phase, loc,
               props={**raw, "schedule": f"0 3 * * * {CANARY}", "scheduler": "cron",
                      "command": f"curl -H 'Bearer {CANARY}'"}),
+        Asset(Kind.ODOO_MODULE, Store.ODOO, "queue_job", phase, loc,
+              props={**raw, "state": "depended", "job_runner": True, "depended_by": [CANARY, "acme"]}),
+        Asset(Kind.ODOO_JOB, Store.ODOO, "scripts/sync.py:3", phase, loc,
+              props={**raw, "via": "with_delay", "model": CANARY, "method": CANARY, "addon": CANARY}),
         Asset(Kind.SCHEMA, Store.POSTGRES, "odoo_shadow", phase, props={**raw, "domain": "shadow"}),
         Asset(Kind.ROLE, Store.POSTGRES, "ssot_agent", phase, props={**raw, "role_kind": "agent"}),
         Asset(Kind.TABLE, Store.POSTGRES, "public.invoices", phase, loc,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from ssot.findings import Severity
 from ssot.inventory import Asset, Kind, Location, Phase, Provenance, Store
 from ssot.rules.secret_placement import RULE
+from ssot.sources.odoo_addons import judge_by_usage, python_scan, xml_assets
 
 from ._cases import YESTERDAY, Case, Expect, justification, rows, run_case
 
@@ -34,6 +36,69 @@ def aws(p: Phase, category: str = "github-app") -> Asset:
 def vault(p: Phase) -> Asset:
     return Asset(Kind.VAULT_SECRET, Store.VAULT, "github_webhook_secret", p, VAULT_LOC,
                  props={"category": "webhook"}, provenance=Provenance("secret-config", "secrets.gh"))
+
+
+def addon(phase: Phase, files: dict[str, str]) -> list[Asset]:
+    """What the addon scanner makes of these files (Python and XML), in the given phase."""
+    out: list[Asset] = []
+    typed: dict[str, str] = {}
+    for rel, text in files.items():
+        if rel.endswith(".py"):
+            found, used_as = python_scan(text, rel, None)
+            out += found
+            typed.update(used_as)
+        else:
+            out += xml_assets(text, rel, None, True)
+    judge_by_usage(out, typed)
+    return [dataclasses.replace(a, phase=phase) for a in out]
+
+
+# OCA password_security's shape: integer settings whose keys contain "password", read with int().
+POLICY_PY = """
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+    password_expiration = fields.Integer(config_parameter="password_security.expiration_days")
+    password_history = fields.Integer(config_parameter="password_security.history")
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+    def _policy(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return int(params.get_param("password_security.minimum_hours", default=0))
+
+class PassHistory(models.Model):
+    _name = "res.users.pass.history"
+    password_crypt = fields.Char(string="Encrypted Password")
+
+class SaleOrder(models.Model):
+    _name = "acme.portal.order"
+    access_token = fields.Char(copy=False)
+
+def post_init(env, value):
+    env["ir.config_parameter"].set_param("password_security.minimum_hours", value)
+    env["ir.config_parameter"].set_param("password_security.lower", 1)
+"""
+POLICY_XML = """<odoo>
+  <record id="p1" model="ir.config_parameter">
+    <field name="key">auth_password_policy.minlength</field><field name="value">12</field>
+  </record>
+</odoo>
+"""
+# Credentials of other systems kept in Odoo: the same scanner must still report them.
+CREDENTIALS_PY = """
+class MailServer(models.Model):
+    _name = "acme.mail.server"
+    smtp_password = fields.Char()
+
+def setup(env, secret):
+    env["ir.config_parameter"].set_param("acme.webhook_secret", secret)
+"""
+CREDENTIALS_XML = """<odoo>
+  <record id="p2" model="ir.config_parameter">
+    <field name="key">acme.payment</field><field name="value">Qm9vX2xpdmVfN3hLcTJ2UjlwTDR3WjhtTjE</field>
+  </record>
+</odoo>
+"""
 
 
 EDGE_SUBJECT = "edge:GITHUB_WEBHOOK_SECRET"
@@ -96,6 +161,20 @@ CASES = [
                             "pulumi config set --secret resCompanyStripeApiKey"],
                platform_after=["Declare it in Supabase Vault"]),
     ]),
+    Case("near miss: password-policy settings, password hashes and per-record tokens", lambda p: addon(p, {
+        "addons/password_security/models/settings.py": POLICY_PY,
+        "addons/password_security/data/params.xml": POLICY_XML})),
+    Case("violation: other systems' credentials in Odoo, judged by value, type and use", lambda p: addon(p, {
+        "addons/password_security/models/settings.py": POLICY_PY,
+        "addons/acme/models/mail.py": CREDENTIALS_PY, "addons/acme/data/params.xml": CREDENTIALS_XML}),
+        expect=[
+            Expect("odoo-field:acme.mail.server.smtp_password", Severity.HIGH,
+                   Location(path="addons/acme/models/mail.py", line=4)),
+            Expect("odoo-parameter:acme.webhook_secret", Severity.HIGH,
+                   Location(path="addons/acme/models/mail.py", line=7)),
+            # no secret word in the key: the value's entropy says it
+            Expect("odoo-parameter:acme.payment", Severity.HIGH, Location(path="addons/acme/data/params.xml", line=2)),
+        ]),
     Case("fixed", lambda p: [vault(p), edge(p, reason="verified per request by github-webhook function")]),
     Case("justified", lambda p: [edge(p), aws(p)], justifications=[
         justification("secret_placement", EDGE_SUBJECT), justification("secret_placement", AWS_SUBJECT)]),

@@ -44,7 +44,7 @@ def test_checkov_results_are_mapped_and_merged(make_tree: TreeMaker, checkov_exe
     lits = [a for a in theirs if a.kind is Kind.SECRET_LITERAL]
     assert [(a.location.path, a.location.line) for a in lits] == [("app.py", 2)]
     assert lits[0].props["detectors"] == ["checkov"] and lits[0].props["check_id"].startswith("CKV_SECRET_")
-    assert lits[0].props["located"] is True and lits[0].props["redacted"] == f"sb_s…({len(secret)} chars)"
+    assert lits[0].props["located"] is True and lits[0].props["redacted"] == f"sb_secret_…({len(secret)} chars)"
     scheds = sorted((a.store, a.location.path, a.props["check_id"]) for a in theirs if a.kind is Kind.SCHEDULE)
     assert scheds == [(Store.CRONTAB, "k8s/report.yaml", "CKV_SSOT_2"),
                       (Store.GITHUB_ACTIONS, ".github/workflows/nightly.yml", "CKV_SSOT_1")]

@@ -32,7 +32,10 @@ SECRET = synthetic_secret()
                      [("stacks/Pulumi.prod.yaml", 2, "stack-config", Store.STACK_CONFIG)], id="stack-config"),
         pytest.param({"stacks/Pulumi.prod.yaml": "config:\n  acme:key:\n    secure: v1:AAAAbbbbCCCCdddd1234==\n"},
                      [], id="stack-secure-ciphertext"),
-        pytest.param({"bin.dat": b"\0\0" + SECRET.encode()}, [], id="binary-skipped"),
+        pytest.param({"bin.dat": b"\0\0" + SECRET.encode()}, [("bin.dat", 1, "file", Store.REPOSITORY)],
+                     id="early-nul-still-scanned"),
+        pytest.param({"u16.py": f"KEY = '{SECRET}'\n".encode("utf-16")}, [("u16.py", 1, "file", Store.REPOSITORY)],
+                     id="utf-16-decoded-by-bom"),
     ],
 )
 def test_secret_literals(make_tree: TreeMaker, files: dict[str, str | bytes],

@@ -33,16 +33,14 @@ def test_ignore_patterns(patterns: str, path: str, is_dir: bool, ignored: bool) 
     assert is_ignored(path, parse_ignore(patterns), is_dir=is_dir) is ignored
 
 
-def test_walk_skips_vcs_venvs_binaries_big_files_and_ignored(make_tree: TreeMaker,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_walk_skips_vcs_venvs_and_ignored_and_keeps_big_files(make_tree: TreeMaker) -> None:
     root = make_tree({
         "a.py": "x", ".git/config": "x", "node_modules/m.js": "x", ".venv-x/lib.py": "x", ".pgdata/pg": "x",
         "big.sql": "-- " + "x" * (MAX_FILE_BYTES + 1), "skip/me.py": "x", ".ssotignore": "skip/\n",
     })
-    with caplog.at_level(logging.WARNING):
-        files, too_big = walk(root, parse_ignore("skip/\n"))
-    assert sorted(f.rel for f in files) == [".ssotignore", "a.py"]
-    assert too_big == ["big.sql"] and "big.sql" in caplog.text
+    files, not_read = walk(root, parse_ignore("skip/\n"))
+    assert sorted((f.rel, f.large) for f in files) == [(".ssotignore", False), ("a.py", False), ("big.sql", True)]
+    assert not_read == []
 
 
 def test_collect_static_without_checkov(make_tree: TreeMaker) -> None:
@@ -84,7 +82,7 @@ def test_scrub_replaces_only_the_secret() -> None:
     text = f"curl -H 'apikey: {a}' https://x.test\nsecond line {b} end\nclean"
     out = scrub(text, "cmd") or ""
     assert a not in out and b not in out
-    assert out.splitlines()[0].startswith("curl -H 'apikey: <secret Supabase secret key sb_s…(")
+    assert out.splitlines()[0].startswith("curl -H 'apikey: <secret Supabase secret key sb_secret_…(")
     assert out.endswith(" end\nclean")
 
 

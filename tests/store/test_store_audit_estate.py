@@ -43,7 +43,7 @@ def seed(db: localdb.LocalDb, state: Path, *extra: str) -> None:
 
 def audit(db: localdb.LocalDb, state: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> int:
     code = main(["audit", "--root", str(ESTATE), "--stack", "dev", "--local-db", "--datadir", str(db.datadir),
-                 "--state", str(state), "--store", "--format", "html", "--output", str(out)])
+                 "--state", str(state), "--source", "postgres", "--store", "--format", "html", "--output", str(out)])
     capsys.readouterr()
     return code
 
@@ -58,7 +58,7 @@ def test_audit_findings_stored_for_agents_and_resolved_when_fixed(
     assert audit(db, state, tmp_path / "drift.html", capsys) == 1
     with psycopg.connect(dsn, autocommit=True) as conn:
         run = conn.execute("SELECT command, scope, stack, complete, verdict, sources_read FROM audit.runs").fetchone()
-        assert run == ("audit", "audit:dev", "dev", True, "fail", ["declared stack (state export)", "postgres"])
+        assert run == ("audit", "audit:dev", "dev", True, "fail", ["pulumi state export", "postgres"])
         kinds: dict[str, int] = dict(conn.execute(
             "SELECT metadata->>'drift', count(*) FROM audit.findings WHERE rule_id = 'drift' GROUP BY 1").fetchall())
         assert kinds == {"missing": 3, "changed": 2, "unmanaged": 2}

@@ -11,7 +11,7 @@ SELECT cron.schedule('nightly-sync', '0 3 * * *', command) FROM cron.job WHERE j
 
 -- Planted: a Vault secret edited out of band (a new value nobody set in the stack).
 SELECT vault.update_secret(id, translate(encode(extensions.gen_random_bytes(24), 'base64'), E'\n', ''))
-FROM vault.secrets WHERE name = 'stripe_api_key';
+FROM vault.secrets WHERE name = 'n8n_webhook_token';
 
 -- Planted: an unmanaged Vault secret, created by hand.
 SELECT vault.create_secret(translate(encode(extensions.gen_random_bytes(24), 'base64'), E'\n', ''),
@@ -24,7 +24,7 @@ DROP SCHEMA odoo_shadow CASCADE;
 SELECT cron.schedule('push-kpis', schedule, command) FROM cron.job WHERE jobname = 'push-kpis';
 
 -- Near miss: touching a Vault secret's metadata without a new value (updated_at moves, the value does not).
-SELECT vault.update_secret(id) FROM vault.secrets WHERE name = 'n8n_webhook_token';
+SELECT vault.update_secret(id) FROM vault.secrets WHERE name = 'stripe_api_key';
 
 -- Near miss: Supabase's own roles granted on a table in public (Supabase's schema, not the platform's).
 CREATE TABLE public.feature_flags (name text PRIMARY KEY, enabled boolean NOT NULL);

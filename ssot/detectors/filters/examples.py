@@ -59,7 +59,7 @@ _AWS_EXAMPLES = frozenset(
         "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
     }
 )
-_EXAMPLE_MARKERS = re.compile(r"example|lorem|ipsum|(?:^|[_\-.])(?:sample|fake)(?:[_\-.]|$)", re.IGNORECASE)
+_EXAMPLE_MARKERS = re.compile(r"example|lorem|ipsum|(?:^|[_\-.])(?:sample|fake)(?:[_\-.]|\Z)", re.IGNORECASE)
 
 
 def is_documentation_example(secret: str, line: str = "", path: str = "") -> bool:

@@ -9,6 +9,7 @@ from ssot.detectors.base import Detector, char_classes, shannon_entropy
 
 class AwsAccessKeyIdDetector(Detector):
     secret_type = "AWS access key ID"
+    public_prefix = re.compile(r"A(?:KIA|SIA|BIA|CCA|3T)")
     # One pattern with a one-letter literal prefix scans faster than five keyword tests.
     regexes = (re.compile(r"(?P<secret>A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z0-9]{16})(?![A-Za-z0-9])"),)
 
@@ -34,6 +35,7 @@ class AwsSecretAccessKeyDetector(Detector):
 
 class GitHubTokenDetector(Detector):
     secret_type = "GitHub token"
+    public_prefix = re.compile(r"gh[pousr]_|github_pat_")
     regexes = (
         re.compile(
             r"(?P<secret>g(?<![A-Za-z0-9_]g)"
@@ -44,6 +46,7 @@ class GitHubTokenDetector(Detector):
 
 class SlackTokenDetector(Detector):
     secret_type = "Slack token"
+    public_prefix = re.compile(r"xox[abposre]-")
     keywords = ("xox",)
     regexes = (
         re.compile(r"(?P<secret>xox[abposre]-(?<![A-Za-z0-9_]xox[abposre]-)[0-9A-Za-z]{6,}-[0-9A-Za-z-]{8,250})"),
@@ -55,6 +58,7 @@ class SlackTokenDetector(Detector):
 
 class SlackWebhookDetector(Detector):
     secret_type = "Slack webhook URL"
+    public_prefix = re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/")
     keywords = ("hooks.slack.com",)
     regexes = (
         re.compile(
@@ -66,6 +70,7 @@ class SlackWebhookDetector(Detector):
 
 class StripeSecretKeyDetector(Detector):
     secret_type = "Stripe live secret key"
+    public_prefix = re.compile(r"[sr]k_live_")
     keywords = ("k_live_",)
     regexes = (
         # gated by the keyword, so the pattern need not start with a literal

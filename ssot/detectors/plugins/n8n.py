@@ -14,6 +14,7 @@ from ssot.detectors.base import JWT_RE, Detector, char_classes, jwt_claims, shan
 
 class N8nApiKeyDetector(Detector):
     secret_type = "n8n API key"
+    public_prefix = re.compile(r"n8n_api_|eyJ")
     keywords = ("eyj", "n8n_api_")
     regexes = (
         JWT_RE,
