@@ -14,11 +14,31 @@ import os
 import secrets
 from functools import cache
 
+_override: bytes | None = None
+
 
 @cache
-def fingerprint_key() -> bytes:
+def _env_or_random() -> bytes:
     given = os.environ.get("SSOT_FINGERPRINT_KEY")
     return given.encode() if given else secrets.token_bytes(32)
+
+
+def fingerprint_key() -> bytes:
+    return _override if _override is not None else _env_or_random()
+
+
+def use_key(key: str | bytes | None) -> None:
+    """Fingerprint under this key from now on (None: back to SSOT_FINGERPRINT_KEY or a random key).
+    `ssot audit` uses the stack's derived key when neither the stack nor the environment gives one."""
+    global _override
+    _override = key.encode() if isinstance(key, str) else key
+
+
+def stack_derived_key(platform_name: str, stack: str) -> str:
+    """The key a stack without `fingerprintKey` fingerprints under (in state and in Vault). It is
+    derived, so it keys fingerprints per stack but is no secret: declare `fingerprintKey` to make
+    fingerprints unguessable."""
+    return hashlib.sha256(f"ssot-fingerprint:{platform_name}:{stack}".encode()).hexdigest()
 
 
 def fingerprint(value: str | bytes, key: bytes | None = None) -> str:

@@ -38,8 +38,21 @@ Asset conventions (sources must fill these; rules rely on nothing else). `name` 
                redacted (see fingerprint.redact); fingerprint (of the literal)
 - SCHEDULE     work scheduled outside pg_cron/n8n; store says where (GITHUB_ACTIONS, CRONTAB, ODOO);
                props: schedule, scheduler, command (may be None), justified (bool)
+- SECRET_FUNCTION  a SECURITY DEFINER function whose body reads vault.decrypted_secrets (whoever may
+               execute it may read plaintext); name="schema.function(args)"; props: schema, owner,
+               executable_by (list[str], "PUBLIC" included), exposes, vault_own (bool), ssot_fingerprints (bool)
 - SUPABASE_PROJECT  name=project name; props: ref, region, organization
 - CONFIG_VALUE a plaintext config value where a secret reference is required; props: key, expected
+
+Live assets (`ssot.sources.live`) carry the same props, the doctrine facts a catalog cannot know (a
+role's kind, a schema's domain, a secret's category) filled in from the stack by name, plus what only a
+live read sees: `location.object` names the live object (e.g. "cron.job 12", "vault.secrets <id>");
+SCHEMA/ROLE `supabase_builtin` (Supabase's own), ROLE `pseudo` (PUBLIC), `superuser`, `bypassrls`;
+SCHEMA `object_counts` ({"table"|"sequence"|"function": n}); VAULT_SECRET `id`, `named`, `updated_at`,
+`fingerprint_key` (the audit's own key secret), `fingerprint_key_differs` (the database's key is not
+this process's: its fingerprint is withheld); CRON_JOB `jobid`, `failed_runs`, `last_failure`. Live
+grants are per-object ACLs normalised to the declared names: privileges every object of a type in a
+schema grants become `role:type:schema` (objects ["*"]), the rest stay `role:type:schema.object`.
 
 Secrets additionally carry `provenance` (Provenance: where the value comes from: secret config key,
 generated, managed outside, literal). Duplicates are found by equal fingerprints or equal provenance
@@ -81,6 +94,7 @@ class Kind(StrEnum):
     ODOO_MODULE = "odoo_module"
     ODOO_JOB = "odoo_job"
     ODOO_DATA_FIELD = "odoo_data_field"
+    SECRET_FUNCTION = "secret_function"
     SUPABASE_PROJECT = "supabase_project"
     CONFIG_VALUE = "config_value"
     SECRET_LITERAL = "secret_literal"

@@ -151,3 +151,17 @@ def test_the_last_resort_is_incomplete_not_70(monkeypatch: pytest.MonkeyPatch,
     assert main(["show"]) == 3
     err = capsys.readouterr().err
     assert "internal error (KeyError)" in err and "canary" not in err
+
+
+def test_a_symlinked_stacks_directory_is_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outside = tmp_path / "runner"
+    outside.mkdir()
+    (outside / "Pulumi.evil.yaml").write_text("config: [\n")  # would be exit 2 if it were read
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "a.py").write_text("x = 1\n")
+    (root / "stacks").symlink_to(outside)
+    (root / "Pulumi.top.yaml").symlink_to(outside / "Pulumi.evil.yaml")
+    assert main(["scan", "--no-checkov", str(root)]) == 0
+    out, err = capsys.readouterr()
+    assert "evil" not in out + err

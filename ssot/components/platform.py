@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pulumi
 
 from ssot.components import TYPE_PREFIX, where
+from ssot.components.audit import AuditAccess, AuditAccessArgs
 from ssot.components.connection import DatabaseConnection, SecretResolver
 from ssot.components.cron import CronJobs, CronJobsArgs
 from ssot.components.grants import Grants, GrantsArgs
 from ssot.components.roles import Roles, RolesArgs
 from ssot.components.schemas import DoctrineSchemas, DoctrineSchemasArgs
 from ssot.components.vault import VaultSecrets, VaultSecretsArgs
+from ssot.fingerprint import stack_derived_key
 from ssot.model import Platform as PlatformDecl
 
 
@@ -87,6 +88,25 @@ class Platform(pulumi.ComponentResource):
         self.cron = CronJobs("cron", CronJobsArgs(
             conninfo=conninfo, jobs=decl.cron_jobs, base_depends_on=[*base_deps, *self._cron_extension()],
             schemas=dict(self.schemas.schemas), vault_secrets=dict(self.vault.secrets)), me)
+        auditor = next((r.name for r in decl.roles if r.kind == "auditor"), None)
+        if decl.audit and decl.audit.db_user:
+            auditor = decl.audit.db_user
+        self.audit = None
+        if auditor is not None:
+            # The Vault key secret holds the very key the providers fingerprint under, so state,
+            # database and the audit process agree (ssot/components/audit.py).
+            self.audit = AuditAccess("audit", AuditAccessArgs(
+                database=decl.database.name, auditor=auditor, conninfo=conninfo, fingerprint_key=fkey,
+                key_value=fkey, depends_on=[*base_deps, *self.schemas.extensions.values(),
+                                            *([self.roles.roles[auditor]] if auditor in self.roles.roles else [])]),
+                on_db)
+        if decl.audit_schedule is not None:
+            from ssot.components.audit_schedule import AuditSchedule, AuditScheduleArgs
+
+            self.audit_schedule = AuditSchedule("audit-schedule", AuditScheduleArgs(
+                conninfo=conninfo, schedule=decl.audit_schedule, stack=decl.stack,
+                depends_on=[*base_deps, *self._cron_extension()], schemas=dict(self.schemas.schemas),
+                vault_secrets=dict(self.vault.secrets)), me)
         self.supabase = supabase
         outputs: dict[str, object] = {
             "schemas": sorted(self.schemas.schemas), "roles": sorted(self.roles.roles),
@@ -109,5 +129,4 @@ class Platform(pulumi.ComponentResource):
                 return value
         # Without a declared key, fingerprints in state are still keyed per stack and marked secret;
         # a declared key (`fingerprintKey`) makes them comparable with the live audit's.
-        derived = hashlib.sha256(f"ssot-fingerprint:{decl.name}:{decl.stack}".encode()).hexdigest()
-        return pulumi.Output.secret(derived)
+        return pulumi.Output.secret(stack_derived_key(decl.name, decl.stack))

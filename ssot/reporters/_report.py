@@ -66,6 +66,8 @@ class Report:
     information_uri: str | None = None
     # Markdown links: prefix for file links, e.g. "https://github.com/o/r/blob/<sha>/".
     link_base: str | None = None
+    # `ssot audit` only: {"sources": [{source, title, status, read, gaps}], "drift": {counts, coverage}}.
+    audit: dict[str, Any] | None = None
     # The store's recent runs of the same scope (oldest first), when the run was stored: trend charts.
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -240,3 +242,22 @@ def suppression_of(f: Finding) -> dict[str, Any]:
     """The public description of why a finding is suppressed (set by ssot.suppressions)."""
     info = f.metadata.get("suppression")
     return public_metadata(info) if isinstance(info, dict) else {}
+
+
+def audit_lines(report: Report) -> list[str]:
+    """The audit's sources and drift summary as plain lines (text and Markdown render them)."""
+    if not report.audit:
+        return []
+    out = []
+    for s in report.audit.get("sources") or []:
+        read = ", ".join(f"{k} {v}" for k, v in (s.get("read") or {}).items())
+        out.append(f"{s['source']} ({s['title']}): {s['status']}" + (f": {read}" if read else ""))
+        for g in s.get("gaps") or []:
+            need = f" (needs {g['permission']})" if g.get("permission") else ""
+            out.append(f"    could not read {g['object']}: {g['reason']}{need}")
+    d = report.audit.get("drift")
+    if d:
+        out.append(f"drift: {d['declared']} declared, {d['in_sync']} in sync, {d['missing']} missing, "
+                   f"{d['changed']} changed, {d['unmanaged']} unmanaged; coverage {d['coverage']}%"
+                   + (f"; not compared (not read): {', '.join(d['not_compared'])}" if d.get("not_compared") else ""))
+    return out

@@ -45,6 +45,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "suppressed": [finding_dict(f) for f in report.suppressed],
         "incomplete": list(report.incomplete),
         "warnings": list(report.warnings),
+        **({"audit": report.audit} if report.audit else {}),
     }
 
 

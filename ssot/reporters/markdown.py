@@ -16,6 +16,7 @@ from urllib.parse import quote
 from ssot.findings import Finding
 from ssot.reporters._report import (
     Report,
+    audit_lines,
     group_by_rule,
     multi_line,
     one_line,
@@ -150,6 +151,10 @@ def render(report: Report) -> str:
     blocking = report.blocking_counts()
     head += [f"| {label} | {n} | {blocking[label]} |" for label, n in report.counts().items()]
     head.append("")
+    if report.audit:
+        head += ["**Sources:**", ""]
+        head += [f"- {inline(line.strip())}" for line in audit_lines(report)]
+        head.append("")
     if report.incomplete:
         head += ["**Incomplete:** these sources could not be read, so this is not a pass:", ""]
         head += [f"- {inline(s)}" for s in report.incomplete]

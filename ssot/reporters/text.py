@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 
 from ssot.findings import Finding, Severity
-from ssot.reporters._report import Report, group_by_rule, multi_line, one_line, plural, suppression_of
+from ssot.reporters._report import Report, audit_lines, group_by_rule, multi_line, one_line, plural, suppression_of
 
 _RESET = "\x1b[0m"
 _SEV_COLOR = {
@@ -86,6 +86,10 @@ def render(report: Report, *, color: bool = False) -> str:
     if report.warnings:
         out.append(paint(_BOLD, "Warnings:"))
         out.extend(f"  - {one_line(w)}" for w in report.warnings)
+        out.append("")
+    if report.audit:
+        out.append(paint(_BOLD, "Sources:"))
+        out.extend(f"  {one_line(line)}" for line in audit_lines(report))
         out.append("")
     if report.incomplete:
         note = "INCOMPLETE: could not read these sources; this is not a pass:"

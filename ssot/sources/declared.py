@@ -77,6 +77,15 @@ def _value_fingerprint(value: Any) -> str | None:
     return None
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _recorded_fingerprint(p: Mapping[str, Any]) -> str | None:
+    """The keyed fingerprint a provider recorded in its outputs (a state export, after `pulumi up`)."""
+    fp = p.get("fingerprint")
+    return fp if isinstance(fp, str) and _HEX64.match(fp) else None
+
+
 def _doctrine(resources: Iterable[ResourceView], type_: str) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for r in resources:
@@ -101,6 +110,7 @@ def inventory_from_resources(resources: Iterable[ResourceView]) -> Inventory:
     grants_doc = _doctrine(res, C_GRANTS)
     vault_meta = _doctrine(res, C_VAULT).get("secrets", {})
     cron_meta = _doctrine(res, C_CRON).get("jobs", {})
+    cron_meta.update(_doctrine(res, "ssot:platform:AuditSchedule").get("jobs", {}))
     supa = _doctrine(res, C_SUPABASE)
     edge_meta = supa.get("edge_secrets", {})
     platform = _doctrine(res, C_PLATFORM)
@@ -153,14 +163,16 @@ def inventory_from_resources(resources: Iterable[ResourceView]) -> Inventory:
             prov = _provenance(meta) or _provenance_from_inputs(p)
             inv.add(Asset(Kind.VAULT_SECRET, Store.VAULT, name, P, _loc(meta, r.urn),
                           {"category": meta.get("category"), "description": p.get("description") or ""},
-                          fingerprint=_value_fingerprint(p.get("value")), provenance=prov))
+                          fingerprint=_value_fingerprint(p.get("value")) or _recorded_fingerprint(p),
+                          provenance=prov))
         elif r.type == T_EDGE:
             name = str(p.get("name") or r.name)
             meta = edge_meta.get(name, {})
             reason = p.get("runtime_only_reason") or meta.get("runtime_only") or None
             inv.add(Asset(Kind.EDGE_SECRET, Store.EDGE, name, P, _loc(meta, r.urn),
                           {"category": meta.get("category"), "runtime_only_reason": reason},
-                          fingerprint=_value_fingerprint(p.get("value")), provenance=_provenance(meta)))
+                          fingerprint=_value_fingerprint(p.get("value")) or _recorded_fingerprint(p),
+                          provenance=_provenance(meta)))
         elif r.type == T_CRON:
             name = str(p.get("name") or r.name)
             command = str(p.get("command") or "")

@@ -1,6 +1,7 @@
 """The static source: one walk of the repository, every static scanner once, one Inventory.
 
-checkov (the real CLI) is started first, in the background; our own scanners (Odoo addons, GitHub
+checkov (the real CLI) is started after the walk, in the background, with only the IaC frameworks
+the tree has files for (its secrets framework on request); our own scanners (Odoo addons, GitHub
 workflows, plain files, stack config) run while it works; then its report is mapped and merged.
 The same secret on the same line, flagged by checkov and by our detectors, becomes one asset
 naming both. Locations are relative to the scanned root. `.ssotignore` (gitignore-style globs)
@@ -110,31 +111,50 @@ def _unique_names(assets: list[Asset]) -> None:
 
 
 def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | None = None,
-                   checkov_timeout: float = ck.DEFAULT_TIMEOUT) -> Inventory:
-    """Every static asset under root. Raises CheckovNotFound (exit 2) when checkov is wanted but absent."""
+                   checkov_timeout: float = ck.DEFAULT_TIMEOUT, checkov_secrets: bool = False,
+                   only: set[str] | None = None) -> Inventory:
+    """Every static asset under root. Raises CheckovNotFound (exit 2) when checkov is wanted but absent.
+
+    checkov runs only the frameworks the tree has files for (`ck.plan_for`); its secrets framework
+    only with `checkov_secrets`. With `only` (relative paths: what changed), only those files are
+    scanned; the whole tree is still walked, so that a changed file is read as part of its Odoo addon.
+    """
     root = Path(root)
     if not root.is_dir():
         raise ConfigError.single(str(root), "", "an existing directory to scan")
     rules = load_ignore(root)
     inv = Inventory(phases={Phase.STATIC})
+    # The walk comes first (it is cheap) so that checkov is started only for what the tree holds.
     files, not_read = walk(root, rules)
+    if only is not None:
+        not_read = [line for line in not_read if any(line.startswith(f"{rel}:") or line == rel for rel in only)]
     inv.incomplete.extend(f"not read: {line}" for line in not_read)
+    selected = files if only is None else [f for f in files if f.rel in only]
+    plan = ck.plan_for(((f.rel, f.path) for f in selected if not f.large),
+                       secrets=checkov_secrets and only is None) if use_checkov else ck.Plan()
+    if only is not None and checkov_secrets and use_checkov:
+        # the secrets framework on the changed files only (checkov reads the files it is given)
+        plan = ck.Plan(("secrets", *plan.frameworks), tuple(f.rel for f in selected if not f.large))
 
     run: ck.CheckovRun | None = None
     staging: tempfile.TemporaryDirectory[str] | None = None
     try:
-        if use_checkov:
+        if plan.frameworks:
             exe = checkov_exe or ck.find_checkov()
             # checkov reads only a private copy of what passed the walk's filter (regular files,
-            # no symlink, nothing outside the tree, nothing ignored, no YAML bomb), never the tree.
+            # no symlink, nothing outside the tree, nothing ignored, no YAML bomb), never the tree;
+            # and of that, only the files its frameworks are run on.
             staging = tempfile.TemporaryDirectory(prefix="ssot-checkov-")
-            inv.incomplete.extend(stage(files, Path(staging.name)))
+            wanted = set(plan.files) if plan.files else None
+            inv.incomplete.extend(stage([f for f in selected if wanted is None or f.rel in wanted],
+                                        Path(staging.name)))
             try:
-                run = ck.CheckovRun.start(Path(staging.name), exe=exe, timeout=checkov_timeout)
+                run = ck.CheckovRun.start(Path(staging.name), exe=exe, timeout=checkov_timeout,
+                                          frameworks=plan.frameworks, files=plan.files)
             except ck.CheckovFailed as exc:
                 inv.incomplete.append(f"checkov: {exc}")
         try:
-            ours, problems, odoo_roots = _scan_ours(files)
+            ours, problems, odoo_roots = _scan_ours(files, only)
         except BaseException:
             if run is not None:
                 run.kill()
@@ -199,10 +219,18 @@ def stage(files: Sequence[RepoFile], dest: Path) -> list[str]:
     return withheld
 
 
-def _scan_ours(files: list[RepoFile]) -> tuple[list[Asset], list[str], list[str]]:
+def _scan_ours(files: list[RepoFile], only: set[str] | None = None) -> tuple[list[Asset], list[str], list[str]]:
     small = [f for f in files if not f.large]
-    large = [f for f in files if f.large]
     addons, problems = find_addons(small)
+    if only is not None:
+        # Addons are found in the whole tree; only those a change touches are read, and only the
+        # changed files in them (a manifest's problems count only when the manifest changed).
+        touched = {id(a) for f in only if (a := addon_of(f, addons)) is not None}
+        problems = [p for p in problems if any(p.startswith(f"odoo-addons: {m}:") for m in only)]
+        addons = [a for a in addons if id(a) in touched]
+        files = [f for f in files if f.rel in only]
+        small = [f for f in files if not f.large]
+    large = [f for f in files if f.large]
     namer = SecretNamer()
     addon_files, workflow_files, plain = [], [], []
     for f in small:

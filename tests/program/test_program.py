@@ -53,24 +53,49 @@ def _one(run: ProgramRun, type_: str, name: str) -> Registered:
     return found[0]
 
 
+AUDIT = "ssot:platform:AuditAccess"
+
+
+def _audit_children(run: ProgramRun) -> list[Registered]:
+    by_urn = run.by_urn()
+    return [r for r in run.resources if r.parent and by_urn[r.parent].type == AUDIT]
+
+
 def test_expected_resources_and_types(stack_run: tuple[str, ProgramRun]) -> None:
     stack, run = stack_run
     decl = load_platform(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
-    counts = Counter(r.type for r in run.resources)
+    audit = {r.urn for r in _audit_children(run)}
+    counts = Counter(r.type for r in run.resources if r.urn not in audit)
     assert counts[T["schema"]] == len(decl.schemas)
     assert counts[T["role"]] == len(decl.roles)
     assert counts[T["grant"]] == len(decl.grants)
     assert counts[T["defpriv"]] == len(decl.default_privileges)
     assert counts[T["ext"]] == len(decl.extensions)
     assert counts[T["vault"]] == len(decl.vault_secrets)
-    assert counts[T["cron"]] == len(decl.cron_jobs)
+    assert counts[T["cron"]] == len(decl.cron_jobs) + (1 if decl.audit_schedule else 0)
     assert counts[T["edge"]] == len(decl.edge_secrets)
     assert counts[T["project"]] == (1 if decl.project else 0)
     assert counts[T["provider"]] == 1
-    assert {s.name for s in decl.schemas} == {r.inputs["name"] for r in run.by_type(T["schema"])}
-    assert {v.name for v in decl.vault_secrets} == {r.inputs["name"] for r in run.by_type(T["vault"])}
+    assert {s.name for s in decl.schemas} == {r.inputs["name"] for r in run.by_type(T["schema"]) if r.urn not in audit}
+    assert {v.name for v in decl.vault_secrets} == {r.inputs["name"] for r in run.by_type(T["vault"])
+                                                    if r.urn not in audit}
     for r in run.by_type(T["schema"]):
         assert r.inputs["dropCascade"] is False, "a config edit must never drop a schema's data"
+
+
+def test_the_audit_fingerprint_function_is_declared_for_the_auditor_only(stack_run: tuple[str, ProgramRun]) -> None:
+    """The Vault fingerprint function the audit calls: SECURITY DEFINER, its key a Vault secret, EXECUTE
+    for the auditor role and revoked from PUBLIC (ssot/components/audit.py)."""
+    _, run = stack_run
+    kids = {(r.type, r.inputs.get("name") or r.inputs.get("role")): r for r in _audit_children(run)}
+    fn = kids[("postgresql:index/function:Function", "vault_fingerprints")]
+    assert fn.inputs["securityDefiner"] is True and fn.inputs["schema"] == "ssot_audit"
+    assert "vault.decrypted_secrets" in fn.inputs["body"] and "extensions.hmac" in fn.inputs["body"]
+    key = kids[(T["vault"], "ssot_fingerprint_key")]
+    assert "value" in key.secret_inputs
+    assert kids[(T["grant"], "ssot_auditor")].inputs["privileges"] == ["EXECUTE"]
+    assert kids[(T["grant"], "public")].inputs["privileges"] == []
+    assert kids[(T["schema"], "ssot_audit")]
 
 
 def test_parents_form_the_component_tree(stack_run: tuple[str, ProgramRun]) -> None:
@@ -85,8 +110,13 @@ def test_parents_form_the_component_tree(stack_run: tuple[str, ProgramRun]) -> N
         T["project"]: "ssot:platform:SupabasePlatform", T["edge"]: "ssot:platform:SupabasePlatform",
         T["provider"]: "ssot:platform:Platform",
     }
+    audit = {r.urn for r in _audit_children(run)}
     for r in run.resources:
-        if r.type in expected_parent:
+        if r.urn in audit:
+            continue
+        if r.type == T["cron"] and r.inputs["name"] == "ssot-audit":
+            assert r.parent is not None and by_urn[r.parent].type == "ssot:platform:AuditSchedule"
+        elif r.type in expected_parent:
             assert r.parent is not None and by_urn[r.parent].type == expected_parent[r.type], r.urn
         elif r.type != "ssot:platform:Platform":
             assert r.type.startswith("ssot:platform:") and by_urn[r.parent or ""].type == "ssot:platform:Platform"
@@ -110,7 +140,7 @@ def test_dependencies(stack_run: tuple[str, ProgramRun]) -> None:
     names = {r.urn: (r.type, r.inputs.get("name")) for r in run.resources}
     for g in run.by_type(T["grant"]) + run.by_type(T["defpriv"]):
         deps = {names[d] for d in g.dependencies if d in names}
-        assert (T["role"], g.inputs["role"]) in deps or g.inputs["role"] in ("postgres",), g.urn
+        assert (T["role"], g.inputs["role"]) in deps or g.inputs["role"] in ("postgres", "public"), g.urn
         assert (T["schema"], g.inputs["schema"]) in deps, g.urn
     for job in run.by_type(T["cron"]):
         deps = {names[d] for d in job.dependencies if d in names}
@@ -155,7 +185,10 @@ def test_generated_and_adopted_secrets_pass_no_value(stack_run: tuple[str, Progr
     stack, run = stack_run
     decl = load_platform(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
     kinds = {v.name: v.value.kind for v in decl.vault_secrets}
+    audit = {r.urn for r in _audit_children(run)}
     for r in run.by_type(T["vault"]):
+        if r.urn in audit:
+            continue  # the fingerprint key: the stack's fingerprint key itself (see the audit test)
         kind = kinds[r.inputs["name"]]
         if kind in ("generated", "managed-outside"):
             assert r.inputs.get("value") is None, r.urn

@@ -112,6 +112,17 @@ CASES = [
         vault(p, fp=None), edge(p, fp=FP_A), aws(p, FP_A)], expect=[
         Expect("aws-secret:prod/stripe, " + VAULT_EDGE, Severity.HIGH, AWS_LOC),
     ]),
+    # Test-path policy: test suites share fixture passwords on purpose; a credential format still counts.
+    Case("near miss: one fixture password in two test files", lambda p: [
+        fixture(p, "addons/acme/tests/test_login.py", TEST_A), fixture(p, "addons/acme/tests/test_signup.py", TEST_B)]),
+    Case("violation: one credential format in two test files", lambda p: [
+        literal(p, "addons/acme/tests/test_login.py", TEST_A), literal(p, "tests/test_signup.py", TEST_B)],
+        expect=[Expect("file:addons/acme/tests/test_login.py:Stripe API key, file:tests/test_signup.py:Stripe API key",
+                       Severity.HIGH, TEST_A)]),
+    Case("violation: a test copy makes no duplicate, two other copies do", lambda p: [
+        fixture(p, "addons/acme/tests/test_login.py", TEST_A), fixture(p, "addons/acme/models/login.py", SYNC_PY),
+        literal(p, "scripts/sync.py", SYNC_PY, FP_B), literal(p, "scripts/old_sync.py", OLD_PY, FP_B)],
+        expect=[Expect(LITERALS, Severity.HIGH, OLD_PY)]),
     # Live: the Management API gives an Edge Function secret only as its value's SHA-256; the sources keep
     # a keyed fingerprint of that digest (props.digest_fingerprint), for Edge and AWS values alike.
     Case("violation: edge secret and aws secret linked by digest fingerprint", lambda p: [

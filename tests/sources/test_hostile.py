@@ -229,3 +229,25 @@ def test_checkov_sees_only_accepted_regular_files(make_tree: TreeMaker, tmp_path
     ]
     assert not marker.exists()
     assert canary not in repr(inv.assets)
+
+
+def test_inline_ignores_are_read_like_the_scan_reads(make_tree: TreeMaker, tmp_path: Path) -> None:
+    from ssot.suppressions import file_reader
+
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("x = 1  # ssot: ignore[hardcoded_secret] reason=\"outside\"\n")
+    root = make_tree({"a.py": "x = 1  # ssot: ignore[hardcoded_secret] reason=\"ok\"\n"})
+    (root / "link.py").symlink_to(outside)
+    os.mkfifo(root / "pipe.py")
+    read = file_reader(root)
+    assert read("a.py") == ["x = 1  # ssot: ignore[hardcoded_secret] reason=\"ok\""]
+    assert read("link.py") is None and read("pipe.py") is None  # not followed; no hang on the FIFO
+
+
+def test_checkov_memory_bound_is_reported(make_tree: TreeMaker, checkov_exe: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSOT_CHECKOV_MEMORY_MB", "150")
+    # A workflow, so that checkov has a framework to run (it is started only for what the tree holds).
+    tree = make_tree({"a.py": "x = 1\n", ".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    runs-on: x\n"})
+    inv = collect_static(tree, checkov_exe=checkov_exe, checkov_timeout=120)
+    assert inv.incomplete == ["checkov: checkov exceeded its memory bound (150 MiB)"]

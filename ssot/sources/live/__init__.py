@@ -92,6 +92,9 @@ class SourceContext:
     timeout: float = 30.0
     progress: Progress = _no_progress
     datadir: str | None = None  # `--datadir` for `--stack local`, as `ssot db` takes it
+    # `--local-db`: audit the local cluster (`ssot db start`) instead of the database the stack
+    # declares, e.g. the example estate's live side or a rehearsal of a deploy.
+    local_db: bool = False
 
 
 @dataclass(frozen=True)
