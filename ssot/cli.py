@@ -218,7 +218,8 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
 
         try:
             report.history = store_report(
-                report, command=command, root=root, started_at=args.started_at, stack=getattr(args, "stack", None),
+                report, command=command, root=root, started_at=getattr(args, "started_at", None) or datetime.now(UTC),
+                stack=getattr(args, "stack", None),
                 sources_read=sources_for(command, args, result),
                 declared_agent_roles=declared_agent_roles(root, getattr(args, "stack", None))).history
         except SsotError as exc:

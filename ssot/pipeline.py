@@ -31,6 +31,7 @@ class PhaseResult:
     resources: int = 0
     # `ssot audit` only: per source what was read, what could not be, or "not configured"; drift summary.
     audit: dict[str, Any] | None = None
+    sources_read: list[str] | None = None
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -293,8 +294,13 @@ def audit(root: Path, stack: str, *, state: Path | None = None, datadir: Path | 
     drift_info = drift_summary(combined, findings)
     drift_info["not_compared"] = sorted(k.value for k in _DRIFT_READS if k not in covered)
     audit_info = {"sources": summaries, "drift": drift_info}
-    return PhaseResult(live, findings, target=f"{_rel(root, Path(os.getcwd()))} (stack {stack}, live)",
-                       default_artifact=_rel(path, root), resources=resources, audit=audit_info)
+    result = PhaseResult(live, findings, target=f"{_rel(root, Path(os.getcwd()))} (stack {stack}, live)",
+                         default_artifact=_rel(path, root), resources=resources, audit=audit_info)
+    # What `--store` records as read (ssot.store.run.sources_for): the declared side and each live
+    # source that read everything it was asked to.
+    result.sources_read = ["pulumi state export" if state is not None else "pulumi program (mock runtime)",
+                           *(s["source"] for s in summaries if s["status"] == "read")]
+    return result
 
 
 def _fingerprint_comparability(live: Inventory, declared: Inventory) -> None:

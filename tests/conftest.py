@@ -83,7 +83,7 @@ def _hypothesis_profiles() -> None:
     from hypothesis import HealthCheck, settings
 
     quiet = [HealthCheck.too_slow, HealthCheck.data_too_large]
-    settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None, database=None,
+    settings.register_profile("ci", max_examples=150, derandomize=True, deadline=None, database=None,
                               suppress_health_check=quiet)
     settings.register_profile("long", max_examples=3000, deadline=None, suppress_health_check=quiet)
     settings.load_profile(os.environ.get("SSOT_HYPOTHESIS_PROFILE", "ci"))

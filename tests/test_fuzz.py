@@ -7,7 +7,7 @@ bound (SIGALRM) and a memory bound (tracemalloc's peak), and no secret planted i
 appears in an error message. Inputs are drawn from each format's own vocabulary (YAML anchors and
 aliases, SQL quoting, XML, Python), so that the structures that used to hang or crash are reached.
 
-Deterministic by default (`derandomize=True`, profile "ci" registered in tests/conftest.py, a few
+Deterministic by default (`derandomize=True`, profile "ci" registered in tests/conftest.py, about ten
 seconds in all); longer local runs:
 `pytest tests/test_fuzz.py --hypothesis-profile=long` (or SSOT_HYPOTHESIS_PROFILE=long). A failure
 found this way becomes an explicit `@example` below, so it stays a regression case.
@@ -194,3 +194,57 @@ def test_baseline_loader(scratch: Path, doc: str) -> None:
     p = scratch / "baseline.json"
     p.write_text(doc)
     check(lambda: load_baseline(p), ConfigError)
+
+
+# --- whole trees ----------------------------------------------------------------------------------
+
+TREE_PATHS = ["a.py", "m.sql", "ops/crontab", "etc/cron.d/x", "stacks/Pulumi.dev.yaml", ".github/workflows/w.yml",
+              "addons/a/__manifest__.py", "addons/a/data/cron.xml", "addons/a/data/ir_cron.csv",
+              "addons/a/models/m.py", "k8s/job.yaml", ".ssotignore", "deep/" * 30 + "f.txt", "x\ny.txt"]
+CONTENT = st.one_of(fragments(YAML_VOCAB, 60), fragments(SQL_VOCAB, 60), fragments(XML_VOCAB, 60),
+                    fragments(PY_VOCAB, 60), fragments(CSV_VOCAB, 60))
+KINDS = st.sampled_from(["text", "bytes", "utf16", "link-out", "link-in", "fifo", "dir"])
+
+
+@given(tree=st.dictionaries(st.sampled_from(TREE_PATHS), st.tuples(KINDS, CONTENT), max_size=6))
+def test_static_scan_of_hostile_trees(tree: dict[str, tuple[str, str]], tmp_path_factory: pytest.TempPathFactory
+                                      ) -> None:
+    """Any tree: the static scan (checkov off) returns an inventory or a ConfigError (a bad
+    .ssotignore), never anything else, never reads outside the tree, never leaks the canary."""
+    import os
+
+    from ssot.sources.static import collect_static
+
+    root = tmp_path_factory.mktemp("tree")
+    outside = tmp_path_factory.mktemp("outside") / "secret.py"
+    outside.write_text(f"KEY = '{CANARY}'\n")
+    for rel, (kind, text) in tree.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if p.exists() or p.is_symlink():
+            continue
+        if kind == "text":
+            p.write_text(text)
+        elif kind == "bytes":
+            p.write_bytes(text.encode("utf-8", "surrogatepass") + b"\0\xff")
+        elif kind == "utf16":
+            p.write_bytes(text.encode("utf-16", "surrogatepass"))
+        elif kind == "link-out":
+            p.symlink_to(outside)
+        elif kind == "link-in":
+            p.symlink_to(root)
+        elif kind == "fifo":
+            os.mkfifo(p)
+        else:
+            p.mkdir()
+
+    links = {rel for rel in tree if (root / rel).is_symlink()}
+
+    def run() -> None:
+        inv = collect_static(root, use_checkov=False)
+        for a in inv.assets:
+            assert a.location.path not in links  # a link is never followed (the canary is behind one)
+            assert a.location.path is None or not a.location.path.startswith("/")
+            assert CANARY not in repr(a.props)
+
+    check(run, ConfigError)

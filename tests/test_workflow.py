@@ -183,6 +183,24 @@ def test_deploy_previews_applies_then_audits_each_stack() -> None:
             assert var is None or env.get(var) == f"${{{{ secrets.{var} }}}}", var
 
 
+def test_deploy_gives_pulumi_what_the_stacks_read_from_the_environment() -> None:
+    from ssot.model import load_platform
+
+    steps = load_yaml(DEPLOY).data["jobs"]["deploy"]["steps"]
+    pulumi_steps = [s for s in steps if s.get("run", "").startswith(("pulumi preview", "pulumi up"))]
+    assert len(pulumi_steps) == 2
+    for stack_path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
+        if stack_path.name == "Pulumi.local.yaml":
+            continue
+        wanted = {src.ref for _, src in load_platform(stack_path).secret_sources() if src.kind == "env"}
+        if "encryptionsalt:" in stack_path.read_text():  # passphrase secrets provider
+            wanted.add("PULUMI_CONFIG_PASSPHRASE")
+        assert wanted
+        for step in pulumi_steps:
+            for var in wanted:
+                assert step["env"].get(var) == f"${{{{ secrets.{var} }}}}", (step["name"], var)
+
+
 def test_the_dispatched_audit_workflow_accepts_what_the_schedule_sends() -> None:
     from ssot.audit_schedule import DISPATCH_INPUTS
     from ssot.model import load_platform

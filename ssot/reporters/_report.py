@@ -258,6 +258,7 @@ def audit_lines(report: Report) -> list[str]:
     d = report.audit.get("drift")
     if d:
         out.append(f"drift: {d['declared']} declared, {d['in_sync']} in sync, {d['missing']} missing, "
-                   f"{d['changed']} changed, {d['unmanaged']} unmanaged; coverage {d['coverage']}%"
+                   f"{d['changed']} changed, {d['unmanaged']} unmanaged; coverage "
+                   + (f"{d['coverage']}%" if d.get("coverage") is not None else "n/a (nothing compared)")
                    + (f"; not compared (not read): {', '.join(d['not_compared'])}" if d.get("not_compared") else ""))
     return out

@@ -24,6 +24,7 @@ from typing import Any
 
 from ssot.findings import Finding, Severity
 from ssot.inventory import Asset, Inventory, Kind, Location, Phase
+from ssot.model import GRANT_OBJECTS
 from ssot.rules import Rule
 from ssot.rules._common import PLATFORM_CONFIG, indent, safe_token, sql_ident, sql_literal, to_yaml
 
@@ -41,9 +42,12 @@ _PROPS: dict[Kind, tuple[str, ...]] = {
     Kind.DEFAULT_PRIVILEGE: ("privileges",),
     Kind.VAULT_SECRET: ("description", "fingerprint"),
     Kind.CRON_JOB: ("schedule", "command", "active", "database", "username"),
-    Kind.EDGE_SECRET: ("fingerprint",),
+    Kind.EDGE_SECRET: ("fingerprint", "digest_fingerprint"),
 }
 _SET_PROPS = frozenset({"member_of", "privileges"})
+# A value, as keyed fingerprints: of the value, or (Edge Function secrets, which Supabase reports only
+# as a SHA-256) of its digest.
+_VALUE_PROPS = frozenset({"fingerprint", "digest_fingerprint"})
 
 
 def _key(a: Asset) -> tuple[Kind, str, str]:
@@ -60,6 +64,8 @@ def _value(a: Asset, prop: str) -> Any:
     if prop == "fingerprint":
         return a.fingerprint
     v = a.props.get(prop)
+    if prop == "digest_fingerprint":
+        return v if isinstance(v, str) else None
     if prop in _SET_PROPS:
         return sorted(str(x) for x in v or [])
     return v
@@ -74,12 +80,17 @@ def _changes(d: Asset, live: Asset) -> list[tuple[str, Any, Any]]:
     out = []
     for prop in _PROPS[d.kind]:
         want, got = _value(d, prop), _value(live, prop)
-        if prop in ("fingerprint",) and (want is None or got is None):
+        if prop in _VALUE_PROPS and (want is None or got is None):
             continue  # not comparable (no value recorded, or a different key): never a silent "same"
         if prop in ("owner", "database", "username", "description") and want in (None, ""):
             continue  # not declared: whatever runs is fine
         if prop == "command":
             want, got = " ".join(str(want or "").split()), " ".join(str(got or "").split())
+        if prop == "privileges" and "ALL" in want:
+            # ALL is every privilege of the object type; the catalog lists them one by one (PostgreSQL
+            # 17 adds MAINTAIN on tables, so "all of them" is checked as "at least the classic set").
+            every = GRANT_OBJECTS.get(str(d.props.get("object_type")), frozenset())
+            want = sorted(set(got) | every) if set(got) >= every else sorted(every)
         if prop == "active" and want is None:
             want = True
         if want != got:
@@ -88,7 +99,7 @@ def _changes(d: Asset, live: Asset) -> list[tuple[str, Any, Any]]:
 
 
 def _show(a: Asset, prop: str, v: Any) -> str:
-    if prop == "fingerprint":
+    if prop in _VALUE_PROPS:
         return "<fingerprint>"
     if prop == "command" and _withheld(a):
         return "<withheld>"
@@ -102,8 +113,9 @@ def _show(a: Asset, prop: str, v: Any) -> str:
 def _change_text(d: Asset, live: Asset, changes: list[tuple[str, Any, Any]]) -> str:
     parts = []
     for prop, want, got in changes:
-        if prop == "fingerprint":
-            parts.append("value: fingerprint differs")
+        if prop in _VALUE_PROPS:
+            if "value: fingerprint differs" not in parts:
+                parts.append("value: fingerprint differs")
         elif prop in ("command", "description"):
             parts.append(f"{prop}: differs")
         else:
@@ -154,9 +166,11 @@ def _adopt_snippet(a: Asset) -> str | None:
         frag = {"vault": {"secrets": [{"name": a.name, "category": "<category>", "value": {"managedOutside": {
             "owner": "<who rotates it>", "reason": "<why it is managed outside the stack>"}}}]}}
     elif a.kind == Kind.CRON_JOB:
-        if _withheld(a):
-            return None
-        frag = {"cron": {"jobs": [{"name": a.name, "schedule": p.get("schedule"), "command": p.get("command")}]}}
+        # The live command is free text someone typed (where credentials land): never rendered.
+        jobid = p.get("jobid")
+        frag = {"cron": {"jobs": [{"name": a.name, "schedule": p.get("schedule"),
+                                   "command": f"<its command: SELECT command FROM cron.job WHERE jobid = {jobid}>"
+                                   if isinstance(jobid, int) else "<its command, from cron.job>"}]}}
     elif a.kind == Kind.EDGE_SECRET:
         frag = {"edgeFunctions": {"secrets": [{"name": a.name, "category": "<category>",
                                                "value": {"secret": "<configKey>"},
@@ -259,12 +273,12 @@ def check(inv: Inventory) -> Iterator[Finding]:
                         "platform.",
                 propose=("`pulumi refresh` (so the state knows it is gone), then `pulumi up` recreates it. If it "
                          f"was removed on purpose, delete its declaration in {PLATFORM_CONFIG} ({_where(d)})."),
-                metadata={"drift": "missing", "kind": d.kind.value, "name": d.name})
+                metadata={"drift": "missing", "drift_kind": "missing", "kind": d.kind.value, "name": d.name})
             continue
         changes = _changes(d, got)
         if not changes:
             continue
-        secret_value = any(p == "fingerprint" for p, _w, _g in changes)
+        secret_value = any(p in _VALUE_PROPS for p, _w, _g in changes)
         loc = Location(path=d.location.path, line=d.location.line, urn=d.location.urn, object=got.location.object)
         propose = ("`pulumi refresh` records what runs now; `pulumi up` then puts back what is declared "
                    f"({_where(d)}). If what runs is right, change the declaration to match and run `pulumi up`.")
@@ -276,7 +290,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
             subject=_subject("changed", d), phase=Phase.LIVE, location=loc,
             explain=f"changed: {what} '{d.name}' differs from its declaration: {_change_text(d, got, changes)}.",
             propose=propose,
-            metadata={"drift": "changed", "kind": d.kind.value, "name": d.name,
+            metadata={"drift": "changed", "drift_kind": "changed", "kind": d.kind.value, "name": d.name,
                       "changed": [p for p, _w, _g in changes]})
     for k, a in live.items():
         if k in declared or k in matched or not _owned(a, declared_schemas, declared_roles, auditors):
@@ -295,7 +309,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
             subject=_subject("unmanaged", a), phase=Phase.LIVE, location=a.location, severity=Severity.MEDIUM,
             explain=f"unmanaged: {what} '{a.name}' exists on the live platform but no stack declares it.",
             propose="\n".join(options),
-            metadata={"drift": "unmanaged", "kind": a.kind.value, "name": a.name})
+            metadata={"drift": "unmanaged", "drift_kind": "unmanaged", "kind": a.kind.value, "name": a.name})
 
 
 def summary(inv: Inventory, findings: list[Finding]) -> dict[str, Any]:
@@ -314,7 +328,8 @@ def summary(inv: Inventory, findings: list[Finding]) -> dict[str, Any]:
     total_live = managed_live + counts["unmanaged"]
     return {"declared": declared, "in_sync": in_sync, "missing": counts["missing"], "changed": counts["changed"],
             "unmanaged": counts["unmanaged"],
-            "coverage": round(100.0 * managed_live / total_live, 1) if total_live else 100.0,
+            # None when nothing live was compared: no coverage to speak of, rather than a reassuring 100%.
+            "coverage": round(100.0 * managed_live / total_live, 1) if total_live else None,
             "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())}}
 
 

@@ -169,8 +169,13 @@ def inventory_from_resources(resources: Iterable[ResourceView]) -> Inventory:
             name = str(p.get("name") or r.name)
             meta = edge_meta.get(name, {})
             reason = p.get("runtime_only_reason") or meta.get("runtime_only") or None
-            inv.add(Asset(Kind.EDGE_SECRET, Store.EDGE, name, P, _loc(meta, r.urn),
-                          {"category": meta.get("category"), "runtime_only_reason": reason},
+            props_e = {"category": meta.get("category"), "runtime_only_reason": reason}
+            digest = p.get("digest")
+            if isinstance(digest, str) and _HEX64.match(digest.lower()):
+                # The provider records Supabase's unkeyed SHA-256 of the value in state; only its keyed
+                # fingerprint is kept, comparable with what the live Management API source keeps.
+                props_e["digest_fingerprint"] = fingerprint(digest.lower())
+            inv.add(Asset(Kind.EDGE_SECRET, Store.EDGE, name, P, _loc(meta, r.urn), props_e,
                           fingerprint=_value_fingerprint(p.get("value")) or _recorded_fingerprint(p),
                           provenance=_provenance(meta)))
         elif r.type == T_CRON:

@@ -35,10 +35,24 @@ def validate_ref(ref: str) -> str:
     return ref
 
 
+# The scanned repository's own config must not make git run anything (fsmonitor hooks, pagers,
+# external diff drivers or textconv filters): read-only plumbing, with those switched off.
+GIT_SAFE = ("-c", "core.fsmonitor=false", "-c", "core.pager=cat", "-c", "diff.external=", "--no-pager")
+
+
+def git_command(root: Path, *args: str) -> list[str]:
+    return ["git", *GIT_SAFE, "-C", str(root), *args]
+
+
+def git_env() -> dict[str, str]:
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C",
+            "GIT_EXTERNAL_DIFF": "", "GIT_PAGER": "cat"}
+
+
 def _git(root: Path, *args: str) -> bytes:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    env = git_env()
     try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, stdin=subprocess.DEVNULL,
+        proc = subprocess.run(git_command(root, *args), capture_output=True, stdin=subprocess.DEVNULL,
                               env=env, timeout=_TIMEOUT, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed") from None
@@ -62,8 +76,9 @@ def changed_files(root: Path, ref: str) -> set[str]:
         raise ConfigError.single("--changed-since", ref, "a commit that exists in this repository "
                                  "(fetch it first, e.g. `git fetch origin main` or checkout with fetch-depth: 0)"
                                  ) from None
-    changed = _paths(_git(root, "diff", "--name-only", "-z", "--no-renames", "--relative",
-                          "--end-of-options", f"{ref}...HEAD", "--"))
-    changed |= _paths(_git(root, "diff", "--name-only", "-z", "--no-renames", "--relative", "HEAD", "--"))
+    changed = _paths(_git(root, "diff", "--name-only", "-z", "--no-renames", "--relative", "--no-ext-diff",
+                          "--no-textconv", "--end-of-options", f"{ref}...HEAD", "--"))
+    changed |= _paths(_git(root, "diff", "--name-only", "-z", "--no-renames", "--relative", "--no-ext-diff",
+                           "--no-textconv", "HEAD", "--"))
     changed |= _paths(_git(root, "ls-files", "-z", "--others", "--exclude-standard", "--", "."))
     return changed

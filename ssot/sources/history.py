@@ -13,7 +13,6 @@ never silently skipped; binary blobs are skipped like binary files in the work t
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import IO
 
 from ssot.detectors import scan_text
 from ssot.inventory import Asset, Inventory, Kind, Location, Phase, Store
-from ssot.sources.git import GitError, _git, validate_ref
+from ssot.sources.git import GitError, _git, git_command, git_env, validate_ref
 
 MAX_BLOB_BYTES = 5 * 1024 * 1024
 _SNIFF = 8192
@@ -50,7 +49,8 @@ class HistoryStats:
 def _changes(root: Path, since: str | None) -> Iterator[Change]:
     """Every (commit, path, new blob) of the history, oldest commit first; merges add nothing new."""
     revs = ["--all"] if since is None else ["--all", "--not", validate_ref(since)]
-    out = _git(root, "log", "--reverse", "--topo-order", "--raw", "-z", "--no-renames", "--no-abbrev",
+    out = _git(root, "log", "--reverse", "--topo-order", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-ext-diff",
+               "--no-textconv",
                "--diff-filter=AMT", "--format=%x01commit %H %aI", *revs, "--")
     commit = date = ""
     # -z: the header line, then for each change ":<modes> <old> <new> <status>\0<path>\0"
@@ -93,9 +93,8 @@ class _BlobReader:
     """One `git cat-file --batch` process: write an id, read `<id> <type> <size>` and the content."""
 
     def __init__(self, root: Path) -> None:
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
-        self.proc = subprocess.Popen(["git", "-C", str(root), "cat-file", "--batch"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self.proc = subprocess.Popen(git_command(root, "cat-file", "--batch"), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env())
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin: IO[bytes] = self.proc.stdin
         self.stdout: IO[bytes] = self.proc.stdout

@@ -24,11 +24,11 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ssot.errors import ConfigError
 from ssot.inventory import Asset, Inventory, Kind, Phase, Store
-from ssot.safefile import NotRead, decode, read_bytes
+from ssot.safefile import NotRead, decode, read_bytes, remove_tree
 from ssot.sources import checkov as ck
 from ssot.sources._repo import (
     MAX_FILE_BYTES,
@@ -41,7 +41,7 @@ from ssot.sources._repo import (
     walk,
 )
 from ssot.sources.files import is_crontab, is_stack_file, scan_files
-from ssot.sources.odoo_addons import Addon, addon_of, find_addons, scan_addons
+from ssot.sources.odoo_addons import MANIFESTS, Addon, addon_of, find_addons, scan_addons
 from ssot.sources.workflows import is_workflow, scan_workflows
 
 __all__ = ["collect_static", "walk"]
@@ -137,19 +137,19 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
         plan = ck.Plan(("secrets", *plan.frameworks), tuple(f.rel for f in selected if not f.large))
 
     run: ck.CheckovRun | None = None
-    staging: tempfile.TemporaryDirectory[str] | None = None
+    staging: str | None = None
     try:
         if plan.frameworks:
             exe = checkov_exe or ck.find_checkov()
             # checkov reads only a private copy of what passed the walk's filter (regular files,
             # no symlink, nothing outside the tree, nothing ignored, no YAML bomb), never the tree;
             # and of that, only the files its frameworks are run on.
-            staging = tempfile.TemporaryDirectory(prefix="ssot-checkov-")
+            staging = tempfile.mkdtemp(prefix="ssot-checkov-")
             wanted = set(plan.files) if plan.files else None
             inv.incomplete.extend(stage([f for f in selected if wanted is None or f.rel in wanted],
-                                        Path(staging.name)))
+                                        Path(staging)))
             try:
-                run = ck.CheckovRun.start(Path(staging.name), exe=exe, timeout=checkov_timeout,
+                run = ck.CheckovRun.start(Path(staging), exe=exe, timeout=checkov_timeout,
                                           frameworks=plan.frameworks, files=plan.files)
             except ck.CheckovFailed as exc:
                 inv.incomplete.append(f"checkov: {exc}")
@@ -172,7 +172,7 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
                 inv.incomplete.append(f"checkov: {exc}")
     finally:
         if staging is not None:
-            staging.cleanup()
+            remove_tree(staging)
 
     extra = _merge_schedules(ours, _merge_secrets(ours, theirs))
     assets = ours + extra
@@ -194,6 +194,7 @@ def stage(files: Sequence[RepoFile], dest: Path) -> list[str]:
     from ssot.yamlpos import compose_all
 
     withheld: list[str] = []
+    made: set[str] = {""}
     for f in files:
         if f.large:
             continue
@@ -211,12 +212,25 @@ def stage(files: Sequence[RepoFile], dest: Path) -> list[str]:
                     at = f"{f.rel}:{issue.line}" if issue.line else f.rel
                     withheld.append(f"checkov: not given {at}: expected {issue.expected}")
                     continue
-        target = dest / f.rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        parent, _, _ = f.rel.rpartition("/")
+        _make_dirs(dest, parent, made)
+        fd = os.open(dest / f.rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
     return withheld
+
+
+def _make_dirs(dest: Path, rel_dir: str, made: set[str]) -> None:
+    # One level at a time: Path.mkdir(parents=True) recurses per level, and a hostile tree can be
+    # 1,000 directories deep.
+    if rel_dir in made:
+        return
+    parts = rel_dir.split("/")
+    for i in range(1, len(parts) + 1):
+        sub = "/".join(parts[:i])
+        if sub not in made:
+            os.mkdir(dest / sub, 0o700)
+            made.add(sub)
 
 
 def _scan_ours(files: list[RepoFile], only: set[str] | None = None) -> tuple[list[Asset], list[str], list[str]]:
@@ -275,7 +289,9 @@ def _scan_large(files: list[RepoFile], addons: Sequence[Addon], namer: SecretNam
             continue
         for m in matches:
             assets.append(secret_asset(m, f.rel, context, store, namer.name(store, f.rel, m.secret_type)))
-        if f.rel.lower().endswith(".sql") or is_crontab(f.rel) or context != "file":
+        # (a manifest too: padded past the limit it would otherwise hide its whole addon)
+        if (f.rel.lower().endswith(".sql") or is_crontab(f.rel) or context != "file"
+                or PurePosixPath(f.rel).name in MANIFESTS):
             problems.append(f"not parsed: {f.rel}: larger than {MAX_FILE_BYTES} bytes (secret literals "
                             "scanned; its jobs, tables and schedules not read)")
     return assets, problems

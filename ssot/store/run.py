@@ -113,6 +113,9 @@ def store_report(report: Report, *, command: str, root: Path, started_at: dateti
 def sources_for(command: str, args: Any, result: Any) -> list[str]:
     """What the run read, for `audit.runs.sources_read` (what it could not read is the report's
     `incomplete`)."""
+    given = getattr(result, "sources_read", None)
+    if given:  # the pipeline says (ssot audit)
+        return [str(s) for s in given]
     audit = getattr(result, "audit", None)
     if command == "audit" and isinstance(audit, dict):
         read = ["declared stack" + (" (state export)" if getattr(args, "state", None) else " (program)")]

@@ -61,9 +61,12 @@ def cron(phase: Phase, name: str, schedule: str, command: str = "select 1", **pr
                   "scheduler": "pg_cron", **props})
 
 
-def edge(phase: Phase, name: str, fp: str | None) -> Asset:
+def edge(phase: Phase, name: str, fp: str | None, digest_fp: str | None = None) -> Asset:
     loc = decl_loc(60, f"edge-{name}") if phase == D else live_loc(f"edge secret {name}")
-    return Asset(Kind.EDGE_SECRET, Store.EDGE, name, phase, loc, {"category": "webhook"}, fingerprint=fp)
+    props: dict[str, object] = {"category": "webhook"}
+    if digest_fp:
+        props["digest_fingerprint"] = digest_fp
+    return Asset(Kind.EDGE_SECRET, Store.EDGE, name, phase, loc, props, fingerprint=fp)
 
 
 def declared() -> list[Asset]:
@@ -115,6 +118,13 @@ CASES = [
         cron(D, "refresh", "5 * * * *", "refresh materialized view\n  analytics.kpis"),
         cron(L, "refresh", "5 * * * *", "refresh materialized view analytics.kpis", username="postgres"),
         vault(D, "github_app_key", FP_A), vault(L, "github_app_key", None, sid="6f1c1f7e-0000-4000-8000-00000000000c"),
+        # ALL, as a foreign declaration may write it, against the catalog's list (PostgreSQL 17: MAINTAIN too)
+        grant(D, "acme_agent", "analytics", ["ALL"]),
+        grant(L, "acme_agent", "analytics", ["DELETE", "INSERT", "MAINTAIN", "REFERENCES", "SELECT", "TRIGGER",
+                                              "TRUNCATE", "UPDATE"]),
+        # Edge values known as keyed digests: equal on both sides, or only on one (not comparable)
+        edge(D, "RESEND_KEY", None, FP_A), edge(L, "RESEND_KEY", None, FP_A),
+        edge(D, "SLACK_KEY", FP_A), edge(L, "SLACK_KEY", None, FP_B),
     ]),
     Case("violation", lambda p: [
         *declared(),
@@ -130,7 +140,10 @@ CASES = [
         cron(L, "nightly-sync", "0 2 * * *"),
         cron(L, "hand-made", "* * * * *", "<command withheld: it contains a secret-looking literal>",
              command_secret_types=["Generic secret"]),
+        # a command no detector flags is still never rendered
+        cron(L, "typed-by-hand", "0 5 * * *", "select refresh('pw=hunter2-not-flagged')", jobid=7),
         edge(L, "STRIPE_WEBHOOK_SECRET", FP_A),
+        edge(D, "RESEND_KEY", None, FP_A), edge(L, "RESEND_KEY", None, FP_B),
         role(L, "old_etl", login=True),
         grant(L, "old_etl", "ai", ["SELECT"], default_owner="postgres"),
     ], expect=[
@@ -157,7 +170,14 @@ CASES = [
                propose_has=["DELETE FROM vault.secrets WHERE id = '6f1c1f7e-0000-4000-8000-0000000000ff'::uuid;",
                             "managedOutside"]),
         Expect("unmanaged:supabase-postgres:cron_job:hand-made", Severity.MEDIUM, live_loc("cron.job hand-made"),
-               propose_has=["SELECT cron.unschedule('hand-made');"]),
+               propose_has=["SELECT cron.unschedule('hand-made');", "schedule: '* * * * *'",
+                            "<its command, from cron.job>"]),
+        Expect("unmanaged:supabase-postgres:cron_job:typed-by-hand", Severity.MEDIUM,
+               live_loc("cron.job typed-by-hand"), propose_has=["FROM cron.job WHERE jobid = 7"]),
+        Expect("changed:supabase-edge-functions:edge_secret:RESEND_KEY", Severity.HIGH,
+               Location(path=STACK, line=60, urn="urn:pulumi:prod::ssot::edge-RESEND_KEY",
+                        object="edge secret RESEND_KEY"),
+               explain_has=["value: fingerprint differs"], metadata_has={"changed": ["digest_fingerprint"]}),
         Expect("unmanaged:supabase-postgres:role:old_etl", Severity.MEDIUM, live_loc("role old_etl"),
                propose_has=['DROP ROLE "old_etl";', "kind: <agent|automation|auditor|service>"]),
         Expect("unmanaged:supabase-postgres:default_privilege:old_etl:table:ai@postgres", Severity.MEDIUM,
@@ -181,7 +201,9 @@ def test_drift(case: Case, phase: Phase, monkeypatch: pytest.MonkeyPatch, tmp_pa
     for f in got:
         # a secret's value, a command and a description are never rendered
         assert FP_A not in f.propose + f.explain and FP_B not in f.propose + f.explain
-        assert "withheld" not in f.propose
+        assert "withheld" not in f.propose and "hunter2" not in f.propose + f.explain
+        # the verdict, where the HTML report groups drift (ssot.reporters.html.DRIFT_KIND_KEYS)
+        assert f.metadata["drift_kind"] == f.subject.split(":", 1)[0]
 
 
 def test_summary_counts_per_verdict_and_coverage() -> None:
@@ -189,7 +211,7 @@ def test_summary_counts_per_verdict_and_coverage() -> None:
 
     inv = Inventory(CASES[2].assets(L))
     s = summary(inv, list(RULE.run(inv)))
-    assert (s["missing"], s["changed"], s["unmanaged"]) == (1, 3, 5)
-    assert s["declared"] == 9 and s["in_sync"] == 5
+    assert (s["missing"], s["changed"], s["unmanaged"]) == (1, 4, 6)
+    assert s["declared"] == 10 and s["in_sync"] == 5
     assert s["by_kind"]["vault_secret"] == {"changed": 1, "unmanaged": 1}
     assert 0 < s["coverage"] < 100

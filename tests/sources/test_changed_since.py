@@ -107,3 +107,19 @@ def test_a_changed_stack_file_reruns_the_preview(tmp_path: Path) -> None:
     urns = [f for f in result.findings if f.location.urn]
     assert {f.subject for f in urns} >= {"cron:push-kpis", "role:acme_agent"}
     assert len({f.key for f in result.findings}) == len(result.findings)
+
+
+def test_the_repositorys_config_cannot_make_git_run_commands(make_tree: TreeMaker, tmp_path: Path) -> None:
+    root = repo(make_tree, {"a.py": "a\n"})
+    marker = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    for key in ("core.fsmonitor", "diff.external", "core.pager"):
+        git(root, "config", key, str(hook))
+    (root / "a.py").write_text("a2\n")
+    assert changed_files(root, "HEAD") == {"a.py"}
+    from ssot.sources.history import collect_history
+
+    collect_history(root)
+    assert not marker.exists()

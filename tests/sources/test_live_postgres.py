@@ -268,3 +268,25 @@ def test_no_fingerprint_key_in_vault_is_a_gap(estate: str, pg: psycopg.Connectio
     (gap,) = res.gaps
     assert gap.object == "vault fingerprints" and "no ssot_fingerprint_key" in gap.reason
     assert by(res, Kind.VAULT_SECRET)["lt_webhook"].fingerprint is None  # type: ignore[attr-defined]
+
+
+def test_ssot_audit_stack_local_on_the_local_database(estate: str, local_db: localdb.LocalDb,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The repository's own local stack, audited as `ssot audit --stack local` does after `ssot db start`:
+    the program under the mock runtime is the declared side; the Vault value planted here never shows."""
+    import json
+
+    from ssot.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    code = main(["audit", "--stack", "local", "--root", str(root), "--datadir", str(local_db.datadir),
+                 "--format", "json", "--source", "postgres"])
+    out = capsys.readouterr().out
+    doc = json.loads(out)
+    postgres = next(s for s in doc["audit"]["sources"] if s["source"] == "postgres")
+    assert postgres["status"] == "read" and postgres["gaps"] == []
+    subjects = {f["subject"] for f in doc["findings"]}
+    # the local stack declares what this test cluster does not have: missing, never a pass
+    assert "missing:supabase-postgres:schema:ai" in subjects and code == 1
+    assert "unmanaged:supabase-vault:vault_secret:lt_webhook" in subjects
+    assert estate not in out

@@ -195,7 +195,7 @@ def test_audit_serve_runs_a_requested_audit(store: psycopg.Connection, store_dsn
     row = store.execute("SELECT q.state, q.exit_code, r.command, r.stack, r.exit_code, r.sources_read[1] "
                         "FROM audit.requests q JOIN audit.runs r ON r.request_id = q.id").fetchone()
     assert row is not None and row[2:4] == ("audit", "local") and row[1] == row[4]
-    assert row[0] == ("done" if row[1] in (0, 1) else "failed") and row[5] == "declared stack (program)"
+    assert row[0] == ("done" if row[1] in (0, 1) else "failed") and row[5] == "pulumi program (mock runtime)"
 
 
 def test_audit_needs_a_stack_unless_serving() -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -56,7 +57,8 @@ def _reset(conn: psycopg.Connection, decl: Platform, auditor: str) -> None:
     conn.execute("DELETE FROM cron.job_run_details")
 
 
-def _deploy(conn: psycopg.Connection, decl: Platform) -> None:
+def _deploy(conn: psycopg.Connection, decl: Platform) -> dict[str, str]:
+    """Deploy; return each secret-config key's deployed value (in memory only: for the state's digests)."""
     ident = sql.Identifier
     for s in decl.schemas:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(ident(s.name)))
@@ -74,13 +76,17 @@ def _deploy(conn: psycopg.Connection, decl: Platform) -> None:
             ident(d.owner), ident(d.schema), sql.SQL(", ").join(sql.SQL(p) for p in d.privileges),
             sql.SQL(PLURAL[d.on]), ident(d.role)))
     shared = _shared_values()
+    by_ref: dict[str, str] = {}
     for v in decl.vault_secrets:
         # A fresh random value per run (the estate holds no secret, and none is ever shown), except the
         # published fake value the estate's other stores also hold (live/README.md, "The shared canary").
         value = shared.get(v.name) or secrets.token_urlsafe(32)
         conn.execute("SELECT vault.create_secret(%s, %s, %s)", (value, v.name, v.description))
+        if v.value.kind == "secret-config" and v.value.ref:
+            by_ref[v.value.ref] = value
     for j in decl.cron_jobs:
         conn.execute("SELECT cron.schedule(%s, %s, %s)", (j.name, j.schedule, j.command))
+    return by_ref
 
 
 def _shared_values() -> dict[str, str]:
@@ -97,7 +103,7 @@ def _secret(_value: Any) -> dict[str, str]:
     return {_MARK_FIELD: _MARK_VALUE, "ciphertext": "v1:" + secrets.token_urlsafe(24)}
 
 
-def _state(conn: psycopg.Connection) -> dict[str, Any]:
+def _state(conn: psycopg.Connection, decl: Platform, by_ref: dict[str, str]) -> dict[str, Any]:
     fingerprints = {n: fp for n, fp, probe in conn.execute(
         "SELECT name, fingerprint, is_probe FROM ssot_audit.vault_fingerprints('probe')") if not probe}
     with contextlib.redirect_stderr(io.StringIO()):  # the SDK's chatter about mock outputs
@@ -108,6 +114,12 @@ def _state(conn: psycopg.Connection) -> dict[str, Any]:
         outputs = dict(r.outputs) if not r.custom else dict(inputs)
         if r.type == "pulumi-python:dynamic/ssot:VaultSecret":
             outputs["fingerprint"] = fingerprints.get(str(r.inputs.get("name")))
+        if r.type == "pulumi-python:dynamic/ssot:EdgeFunctionSecret":
+            # What the Edge provider records after `pulumi up`: the digest Supabase reports (SHA-256)
+            # of the value it set, here the value the same config key gave Vault.
+            ref = next((e.value.ref for e in decl.edge_secrets if e.name == r.inputs.get("name")), None)
+            if ref in by_ref:
+                outputs["digest"] = hashlib.sha256(by_ref[ref].encode()).hexdigest()
         resources.append({"urn": r.urn, "custom": r.custom, "type": r.type, "inputs": inputs,
                           "outputs": outputs, **({"parent": r.parent} if r.parent else {})})
     return {"version": 3, "deployment": {"manifest": {"time": "2026-01-01T00:00:00Z", "version": "v3"},
@@ -132,12 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     with psycopg.connect(db.conninfo(), autocommit=True, application_name="ssot-estate-seed") as conn:
         _reset(conn, decl, auditor)
         with conn.transaction():
-            _deploy(conn, decl)
+            by_ref = _deploy(conn, decl)
         # The key the audit fingerprints under: SSOT_FINGERPRINT_KEY when set (as a declared
         # fingerprintKey would be), else the stack's derived key, which the program uses without one.
         key = os.environ.get("SSOT_FINGERPRINT_KEY") or stack_derived_key(decl.name, decl.stack)
         auditor_setup.apply(conn, auditor, key)
-        state = _state(conn)
+        state = _state(conn, decl, by_ref)
         if not args.no_drift:
             with conn.transaction():
                 conn.execute((HERE / "drift.sql").read_text().encode())
