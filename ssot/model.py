@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ssot import names
+from ssot.audit_schedule import AuditSchedule
+from ssot.audit_schedule import parse as audit_schedule_parse
 from ssot.errors import ConfigError, ConfigIssue, did_you_mean
 from ssot.shape import describe
 from ssot.yamlpos import KeyPath, Positioned, format_path, load_yaml
@@ -279,6 +281,8 @@ class Platform:
     justifications: tuple[Justification, ...]
     fingerprint_key: SecretSource | None
     audit: Audit | None = None
+    # The periodic audit as a pg_cron job (ssot.audit_schedule): pg_net dispatch or the worker.
+    audit_schedule: AuditSchedule | None = None
     # Top-level `ssot:<key>` config entries that are encrypted (`secure:`), and those in plaintext.
     secret_config_keys: frozenset[str] = frozenset()
     plain_config_keys: frozenset[str] = frozenset()
@@ -468,7 +472,7 @@ def _type(value: Any) -> str:
 _TOP = {"name": True, "database": True, "project": False, "schemas": False, "roles": False,
         "grants": False, "defaultPrivileges": False, "extensions": False, "vault": False, "cron": False,
         "edgeFunctions": False, "odoo": False, "aws": False, "justifications": False,
-        "fingerprintKey": False, "audit": False}
+        "fingerprintKey": False, "audit": False, "auditSchedule": False}
 
 
 def load_platform(path: str | Path, *, stack: str | None = None, strict: bool = True,
@@ -527,6 +531,12 @@ def platform_from_document(doc: Positioned, *, stack: str, strict: bool = True) 
     justifications = _justifications(r, top.get("justifications"), (*base, "justifications"))
     fkey = r.secret(top["fingerprintKey"], (*base, "fingerprintKey"), config) if "fingerprintKey" in top else None
     audit = _audit(r, top["audit"], (*base, "audit")) if "audit" in top else None
+    audit_schedule = (audit_schedule_parse(r, top["auditSchedule"], (*base, "auditSchedule"),
+                                           {v.name for v in vault}, cron_schedule_problem)
+                      if "auditSchedule" in top else None)
+    if audit_schedule and audit_schedule.job_name in {c.name for c in cron}:
+        r.issue((*base, "auditSchedule", "jobName"), f"a pg_cron job name not used under cron.jobs; "
+                f"'{audit_schedule.job_name}' is (set auditSchedule.jobName)")
 
     for s in schemas:
         if s.owner and s.owner not in role_names and s.owner not in names.RESERVED_ROLES:
@@ -539,7 +549,7 @@ def platform_from_document(doc: Positioned, *, stack: str, strict: bool = True) 
         file=doc.file, stack=stack, name=platform_name, database=database, project=project,
         schemas=schemas, roles=roles, grants=grants, default_privileges=defprivs, extensions=extensions,
         vault_secrets=vault, cron_jobs=cron, edge_secrets=edge, odoo=odoo, aws=aws,
-        justifications=justifications, fingerprint_key=fkey, audit=audit,
+        justifications=justifications, fingerprint_key=fkey, audit=audit, audit_schedule=audit_schedule,
         secret_config_keys=frozenset(r.secret_keys), plain_config_keys=frozenset(r.plain_keys),
     )
 

@@ -62,9 +62,9 @@ def hostile_report(port: int) -> Report:
           propose=f"</pre><iframe src=\"{leak}\"></iframe>\n<style>@import url({leak});</style>", _raw=CANARY),
         f("odoo_cron", "b", Severity.CRITICAL, explain="ir.cron in addon", propose="move to pg_cron"),
         f("scheduler_placement", "c", Severity.LOW, explain=f"<a href=\"{leak}\">x</a>'; window.__pwned=4; '"),
-        f("drift", "d", Severity.HIGH, drift_kind="missing", explain="declared, not live"),
-        f("drift", "e", Severity.MEDIUM, drift_kind="changed"),
-        f("drift", "g", Severity.MEDIUM, drift_kind="<b onmouseover=alert(1)>unmanaged</b>"),
+        f("drift", "d", Severity.HIGH, drift="missing", kind="schema", explain="declared, not live"),
+        f("drift", "e", Severity.MEDIUM, drift="changed", kind="cron_job"),
+        f("drift", "g", Severity.MEDIUM, drift="<b onmouseover=alert(1)>unmanaged</b>"),
     ]
     history = [{"started_at": f"2026-11-2{i}T10:00:00+00:00", "complete": i != 2, "verdict": "fail",
                 "critical": i % 2, "high": i, "medium": 2, "low": 1, "info": 0} for i in range(5)]
@@ -112,6 +112,23 @@ def test_html_groups_drift_by_the_kind_the_findings_carry() -> None:
     clean_audit = Report(command="audit", target="t", findings=[f("odoo_cron", "b")])
     assert 'id="drift"' in html.render(clean_audit) and "No drift" in html.render(clean_audit)
     assert 'id="drift"' not in html.render(Report(command="scan", target="t", findings=[f("odoo_cron", "b")]))
+    objects = text[text.index('<figure id="drift-objects">'):]
+    assert "schema" in objects[:objects.index("</figure>")] and "cron_job" in objects[:objects.index("</figure>")]
+    partial = Report(command="audit", target="t", incomplete=["odoo: down"])
+    assert "not a pass" in html.render(partial)
+
+
+def test_html_shows_what_the_live_sources_read() -> None:
+    report = Report(command="audit", target="t", audit={
+        "sources": [{"source": "postgres", "title": "Supabase Postgres", "status": "read", "read": {"cron.job": 3},
+                     "gaps": []},
+                    {"source": "odoo", "title": "<i>Odoo</i>", "status": "incomplete", "read": {},
+                     "gaps": [{"object": "ir.cron", "reason": "access denied", "permission": None}]}],
+        "drift": {"declared": 10, "in_sync": 8, "missing": 1, "changed": 1, "unmanaged": 2, "coverage": 83.3,
+                  "not_compared": ["aws_secret"]}})
+    text = html.render(report)
+    assert "cron.job: 3" in text and "ir.cron: access denied" in text and "&lt;i&gt;Odoo&lt;/i&gt;" in text
+    assert "83.3%" in text and "aws_secret" in text
 
 
 def test_html_trend_needs_a_store() -> None:
@@ -156,3 +173,11 @@ def test_html_in_a_real_browser(tmp_path: Path, sink: tuple[int, list[str]]) -> 
     width, height = _png_size(shot)
     assert width >= 1000 and height >= 600
     assert len(shot) > 20_000  # a rendered page, not a blank one
+
+
+def test_html_draws_a_bounded_number_of_findings() -> None:
+    many = [f("hardcoded_secret", f"s{i}") for i in range(html.MAX_FINDINGS + 5)] + [f("odoo_cron", "o")]
+    text = html.render(Report(command="scan", target="t", findings=many, rules=all_rules()))
+    assert text.count('<article class="finding"') == html.MAX_FINDINGS
+    assert "5 more findings of this rule not drawn" in text and "1 more finding of this rule not drawn" in text
+    assert f"high<b>{len(many)}</b>" in text  # the counts cover them all

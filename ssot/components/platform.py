@@ -100,6 +100,13 @@ class Platform(pulumi.ComponentResource):
                 key_value=fkey, depends_on=[*base_deps, *self.schemas.extensions.values(),
                                             *([self.roles.roles[auditor]] if auditor in self.roles.roles else [])]),
                 on_db)
+        if decl.audit_schedule is not None:
+            from ssot.components.audit_schedule import AuditSchedule, AuditScheduleArgs
+
+            self.audit_schedule = AuditSchedule("audit-schedule", AuditScheduleArgs(
+                conninfo=conninfo, schedule=decl.audit_schedule, stack=decl.stack,
+                depends_on=[*base_deps, *self._cron_extension()], schemas=dict(self.schemas.schemas),
+                vault_secrets=dict(self.vault.secrets)), me)
         self.supabase = supabase
         outputs: dict[str, object] = {
             "schemas": sorted(self.schemas.schemas), "roles": sorted(self.roles.roles),

@@ -32,12 +32,16 @@ from ssot.reporters._report import (
 )
 
 _MAX_FIELD = 20_000  # one finding's explain/propose; longer text is cut with a note
+# Findings drawn in full; past this the page says how many more there are (the counts and charts
+# still cover all of them, and JSON/SARIF carry every one). Keeps the file a size a browser opens.
+MAX_FINDINGS = 2_000
 _SEVERITIES = sorted(Severity, reverse=True)
 _COLORS = {"critical": "#7b1fa2", "high": "#c62828", "medium": "#ef6c00", "low": "#0277bd", "info": "#607d8b"}
 _VERDICT_COLORS = {"pass": "#2e7d32", "fail": "#c62828", "incomplete": "#b26a00"}
-# Metadata keys a drift finding may use for its kind (missing / changed / unmanaged): the grouping
-# follows the data, so a new kind needs no change here.
-DRIFT_KIND_KEYS = ("drift_kind", "kind")
+# Metadata keys a drift finding may use for its kind (missing / changed / unmanaged; the drift rule
+# uses "drift", its "kind" being the asset's): the grouping follows the data, so a new kind needs no
+# change here.
+DRIFT_KIND_KEYS = ("drift", "drift_kind")
 
 _CSS = """
 :root{--fg:#1d2327;--muted:#5f6b73;--line:#d8dee4;--bg:#fff;--panel:#f6f8fa}
@@ -243,6 +247,35 @@ def _suppressed(f: Finding) -> str:
             f"{'; ' + '; '.join(bits) if bits else ''})</li>")
 
 
+def _audit_section(report: Report) -> str:
+    """`ssot audit` only: what each live source read, and the drift summary (driftctl's coverage)."""
+    info = getattr(report, "audit", None)
+    if not isinstance(info, dict):
+        return ""
+    out = []
+    sources = [s for s in info.get("sources", []) if isinstance(s, dict)]
+    if sources:
+        def gaps(s: dict[str, Any]) -> str:
+            return "; ".join(f"{g.get('object')}: {g.get('reason')}" for g in s.get("gaps") or []) or "-"
+
+        rows = "".join(
+            f"<tr><td>{_e(s.get('title') or s.get('source'))}</td><td>{_e(s.get('status'))}</td>"
+            f"<td>{_e(', '.join(f'{k}: {v}' for k, v in (s.get('read') or {}).items()) or '-')}</td>"
+            f"<td>{_e(gaps(s))}</td></tr>" for s in sources)
+        out.append('<h2>Live sources</h2><table id="sources"><tr><th>source</th><th>status</th><th>read</th>'
+                   f"<th>not read</th></tr>{rows}</table>")
+    drift = info.get("drift")
+    if isinstance(drift, dict):
+        keys = ("declared", "in_sync", "missing", "changed", "unmanaged", "coverage")
+        cells = "".join(f"<td>{_e(drift.get(k, '-'))}{'%' if k == 'coverage' else ''}</td>" for k in keys)
+        out.append("<h2>Drift summary</h2><table id=\"drift-summary\"><tr>"
+                   + "".join(f"<th>{k.replace('_', ' ')}</th>" for k in keys) + f"</tr><tr>{cells}</tr></table>")
+        if drift.get("not_compared"):
+            out.append(f"<p>Not compared (no live source read them): {_e(', '.join(map(str, drift['not_compared'])))}"
+                       "</p>")
+    return "".join(out)
+
+
 def render(report: Report) -> str:
     counts = report.counts()
     verdict = report.verdict
@@ -276,16 +309,26 @@ def render(report: Report) -> str:
         charts.append(bar_chart("Findings by rule", [(rule, len(fs), _COLORS[max(f.severity for f in fs).label])
                                                      for rule, fs in groups], chart_id="by-rule"))
     kinds: dict[str, int] = {}
+    assets: dict[str, int] = {}
     for f in report.findings:
         kind = drift_kind(f)
         if kind:
             kinds[kind] = kinds.get(kind, 0) + 1
+            asset = public_metadata(f.metadata).get("kind")
+            if isinstance(asset, str) and asset:
+                assets[asset] = assets.get(asset, 0) + 1
     if kinds:
         charts.append(bar_chart("Drift by kind", [(k, n, "#455a64") for k, n in sorted(kinds.items())],
                                 chart_id="drift"))
+    if assets:
+        charts.append(bar_chart("Drift by object", [(k, n, "#78909c") for k, n in sorted(assets.items())],
+                                chart_id="drift-objects"))
     out.append('<h2>Overview</h2><div class="charts">' + "".join(charts) + "</div>")
     if report.command == "audit" and not kinds:
-        out.append('<p class="empty" id="drift">No drift: the live platform matches the declaration.</p>')
+        text = ("No drift found in what was read; the audit is incomplete, so this is not a pass."
+                if report.incomplete else "No drift: the live platform matches the declaration.")
+        out.append(f'<p class="empty" id="drift">{text}</p>')
+    out.append(_audit_section(report))
     if report.history:
         out.append("<h2>Trend</h2>" + trend_chart(report.history) + _trend_table(report.history))
 
@@ -300,11 +343,16 @@ def render(report: Report) -> str:
                f'<span class="meta"><span id="shown">{len(report.findings)}</span> shown</span></div>')
     if not report.findings:
         out.append('<p class="empty">No active findings.</p>')
+    budget = MAX_FINDINGS
     for rule_id, fs in groups:
         rule = report.rule(rule_id)
         about = f" — {_e(rule.title)}" if rule is not None else ""
         out.append(f'<section data-rule="{_e(rule_id)}"><h2>{_e(rule_id)}{about} ({len(fs)})</h2>')
-        out.extend(_finding(f, report) for f in fs)
+        out.extend(_finding(f, report) for f in fs[:max(budget, 0)])
+        if len(fs) > budget:
+            out.append(f'<p class="empty">{plural(len(fs) - max(budget, 0), "more finding")} of this rule not drawn '
+                       f"here (the page draws at most {MAX_FINDINGS:,}); JSON and SARIF list every one.</p>")
+        budget -= len(fs)
         out.append("</section>")
     if report.suppressed:
         out.append(f"<details><summary>{plural(len(report.suppressed), 'suppressed finding')}</summary><ul>"

@@ -110,6 +110,7 @@ def inventory_from_resources(resources: Iterable[ResourceView]) -> Inventory:
     grants_doc = _doctrine(res, C_GRANTS)
     vault_meta = _doctrine(res, C_VAULT).get("secrets", {})
     cron_meta = _doctrine(res, C_CRON).get("jobs", {})
+    cron_meta.update(_doctrine(res, "ssot:platform:AuditSchedule").get("jobs", {}))
     supa = _doctrine(res, C_SUPABASE)
     edge_meta = supa.get("edge_secrets", {})
     platform = _doctrine(res, C_PLATFORM)

@@ -55,8 +55,8 @@ def connect(env: Mapping[str, str] | None = None) -> psycopg.Connection:
     env = os.environ if env is None else env
     dsn = env.get(DSN_ENV, "")
     if not dsn.strip():
-        raise StoreConfigError(f"--store needs the libpq connection string of the store database in the "
-                               f"environment variable {DSN_ENV} (never on the command line)")
+        raise StoreConfigError(f"--store and --serve need the libpq connection string of the store database in "
+                               f"the environment variable {DSN_ENV} (never on the command line)")
     try:
         psycopg.conninfo.conninfo_to_dict(dsn)
     except (psycopg.ProgrammingError, ValueError):

@@ -53,7 +53,10 @@ def migrate(conn: psycopg.Connection) -> list[int]:
     applied_now: list[int] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        conn.execute("CREATE SCHEMA IF NOT EXISTS audit")
+        # Checked first: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema
+        # exists, and a store role may only have USAGE, CREATE on the stacks' `audit` schema.
+        if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'audit'").fetchone() is None:
+            conn.execute("CREATE SCHEMA audit")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS audit.schema_migrations ("
             " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"

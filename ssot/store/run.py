@@ -16,6 +16,7 @@ import psycopg
 from ssot.reporters._report import Report
 from ssot.store import connect, describe_error, grant_agent_read, migrate, recent_runs, store_run
 from ssot.store.errors import StoreError
+from ssot.store.worker import request_id_from_env
 from ssot.store.writer import RunRecord
 
 AGENT_ROLES_ENV = "SSOT_STORE_AGENT_ROLES"
@@ -92,7 +93,7 @@ def store_report(report: Report, *, command: str, root: Path, started_at: dateti
     scope = scope_of(command, stack, root)
     record = RunRecord(command=command, scope=scope, stack=stack, target=report.target, started_at=started_at,
                        finished_at=datetime.now(UTC), commit_sha=commit_of(root, env),
-                       sources_read=tuple(sources_read or ()))
+                       sources_read=tuple(sources_read or ()), request_id=request_id_from_env(env))
     conn = connect(env)
     try:
         with conn:
@@ -113,8 +114,17 @@ def sources_for(command: str, args: Any, result: Any) -> list[str]:
     """What the run read, for `audit.runs.sources_read` (what it could not read is the report's
     `incomplete`)."""
     given = getattr(result, "sources_read", None)
-    if given:
+    if given:  # the pipeline says (ssot audit)
         return [str(s) for s in given]
+    audit = getattr(result, "audit", None)
+    if command == "audit" and isinstance(audit, dict):
+        read = ["declared stack" + (" (state export)" if getattr(args, "state", None) else " (program)")]
+        for s in audit.get("sources", []):
+            if s.get("status") == "read":
+                read.append(str(s.get("source")))
+            elif s.get("status") == "incomplete":
+                read.append(f"{s.get('source')} (partly: see sources_not_read)")
+        return read
     failed = {str(i).split(":", 1)[0] for i in getattr(result.inventory, "incomplete", [])}
     if command == "scan":
         read = ["repository files", "stack files"]

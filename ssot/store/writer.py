@@ -24,10 +24,12 @@ from psycopg import sql
 from ssot.findings import Finding
 from ssot.names import RESERVED_ROLES
 from ssot.reporters._report import Report, finding_dict, suppression_of
+from ssot.shape import describe
 from ssot.store.errors import StoreConfigError
 
-AGENT_VIEWS = ("open_findings", "suppressed_findings", "finding_lifecycle", "run_history", "run_finding_history")
-_TABLES = ("runs", "findings", "run_findings", "schema_migrations")
+AGENT_VIEWS = ("open_findings", "suppressed_findings", "finding_lifecycle", "run_history", "run_finding_history",
+               "request_history")
+_TABLES = ("runs", "findings", "run_findings", "schema_migrations", "requests")
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 
 
@@ -43,6 +45,7 @@ class RunRecord:
     stack: str | None = None
     commit_sha: str | None = None
     sources_read: Sequence[str] = field(default_factory=tuple)
+    request_id: int | None = None  # the audit.requests row this run answers (the worker's runs)
 
 
 def _row(f: Finding, suppressed: bool) -> dict[str, Any]:
@@ -170,12 +173,12 @@ def store_run(conn: psycopg.Connection, report: Report, run: RunRecord) -> int:
         cur = conn.execute(
             "INSERT INTO audit.runs (command, scope, stack, target, commit_sha, tool_version, started_at,"
             " finished_at, sources_read, sources_not_read, complete, verdict, exit_code, fail_on, critical, high,"
-            " medium, low, info, blocking, suppressed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-            " %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            " medium, low, info, blocking, suppressed, request_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (run.command, run.scope, run.stack, run.target, run.commit_sha, report.tool_version, run.started_at,
              run.finished_at, list(run.sources_read), list(report.incomplete), complete, report.verdict,
              report.exit_code, report.fail_on.label, counts["critical"], counts["high"], counts["medium"],
-             counts["low"], counts["info"], len(report.blocking), len(report.suppressed)))
+             counts["low"], counts["info"], len(report.blocking), len(report.suppressed), run.request_id))
         row = cur.fetchone()
         assert row is not None
         run_id = int(row[0])
@@ -198,8 +201,9 @@ def grant_agent_read(conn: psycopg.Connection, roles: Iterable[str]) -> list[str
     with conn.transaction():
         for role in sorted(set(roles)):
             if not _ROLE.match(role) or role in RESERVED_ROLES:
-                raise StoreConfigError(f"agent role {role!r}: expected a lowercase role name matching "
-                                       "[a-z_][a-z0-9_]* (at most 63 characters), not one of Supabase's own roles")
+                raise StoreConfigError(f"agent role: expected a lowercase role name matching [a-z_][a-z0-9_]* (at "
+                                       "most 63 characters), not one of Supabase's own roles; got "
+                                       f"{role if role in RESERVED_ROLES else describe(role)}")
             found = conn.execute(
                 "SELECT r.rolsuper, r.rolname = current_user"
                 " OR EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname = 'audit' AND t.tableowner = r.rolname)"
@@ -210,6 +214,15 @@ def grant_agent_read(conn: psycopg.Connection, roles: Iterable[str]) -> list[str
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA audit TO {}").format(ident))
             conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(
                 sql.SQL(", ").join(sql.Identifier("audit", t) for t in _TABLES), ident))
+            # The identity sequences behind them too (default privileges may have granted them).
+            sequences = conn.execute(
+                "SELECT sn.nspname, s.relname FROM pg_class s JOIN pg_namespace sn ON sn.oid = s.relnamespace"
+                " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
+                "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+                " JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace"
+                " WHERE s.relkind = 'S' AND tn.nspname = 'audit' AND t.relname = ANY(%s)", (list(_TABLES),)).fetchall()
+            for nsp, rel in sequences:
+                conn.execute(sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.Identifier(nsp, rel), ident))
             conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
                 sql.SQL(", ").join(sql.Identifier("audit", v) for v in AGENT_VIEWS), ident))
             granted.append(role)

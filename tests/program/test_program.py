@@ -72,7 +72,7 @@ def test_expected_resources_and_types(stack_run: tuple[str, ProgramRun]) -> None
     assert counts[T["defpriv"]] == len(decl.default_privileges)
     assert counts[T["ext"]] == len(decl.extensions)
     assert counts[T["vault"]] == len(decl.vault_secrets)
-    assert counts[T["cron"]] == len(decl.cron_jobs)
+    assert counts[T["cron"]] == len(decl.cron_jobs) + (1 if decl.audit_schedule else 0)
     assert counts[T["edge"]] == len(decl.edge_secrets)
     assert counts[T["project"]] == (1 if decl.project else 0)
     assert counts[T["provider"]] == 1
@@ -114,7 +114,9 @@ def test_parents_form_the_component_tree(stack_run: tuple[str, ProgramRun]) -> N
     for r in run.resources:
         if r.urn in audit:
             continue
-        if r.type in expected_parent:
+        if r.type == T["cron"] and r.inputs["name"] == "ssot-audit":
+            assert r.parent is not None and by_urn[r.parent].type == "ssot:platform:AuditSchedule"
+        elif r.type in expected_parent:
             assert r.parent is not None and by_urn[r.parent].type == expected_parent[r.type], r.urn
         elif r.type != "ssot:platform:Platform":
             assert r.type.startswith("ssot:platform:") and by_urn[r.parent or ""].type == "ssot:platform:Platform"

@@ -190,6 +190,7 @@ def test_agent_reads_the_views_and_nothing_else(store: psycopg.Connection, agent
     # As the stacks declare for the auditor: default privileges on new audit tables.
     store.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA audit GRANT SELECT ON TABLES TO {agent_role}")
     store.execute(f"GRANT SELECT ON audit.findings TO {agent_role}")
+    store.execute(f"GRANT USAGE ON SEQUENCE audit.runs_id_seq TO {agent_role}")
     store_run(store, report(finding("a.py")), record(0))
     assert grant_agent_read(store, [agent_role, "ssot_missing_role"]) == [agent_role]
     store.execute(f"SET ROLE {agent_role}")
@@ -203,6 +204,9 @@ def test_agent_reads_the_views_and_nothing_else(store: psycopg.Connection, agent
                 store.execute(f"SELECT * FROM audit.{table}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege), store.transaction():
             store.execute("DELETE FROM audit.suppressed_findings")  # a simple, updatable view
+        for seq in ("runs_id_seq", "findings_id_seq", "requests_id_seq"):
+            assert store.execute("SELECT has_sequence_privilege(current_user, %s, 'USAGE,SELECT,UPDATE')",
+                                 (f"audit.{seq}",)).fetchone() == (False,)
     finally:
         store.execute("RESET ROLE")
 
@@ -212,3 +216,24 @@ def test_agent_role_names_are_validated(store: psycopg.Connection, bad: str) -> 
     migrate(store)
     with pytest.raises(StoreConfigError, match="expected a lowercase role name"):
         grant_agent_read(store, [bad])
+
+
+def test_a_role_with_only_schema_rights_can_migrate_and_store(store: psycopg.Connection) -> None:
+    """On Supabase the store's role may own nothing but rights on the stacks' `audit` schema."""
+    import secrets
+
+    role = f"ssot_store_{secrets.token_hex(3)}"
+    store.execute("CREATE SCHEMA audit")
+    store.execute(f"CREATE ROLE {role} NOLOGIN")
+    store.execute(f"REVOKE CREATE ON DATABASE {store.info.dbname} FROM PUBLIC")
+    store.execute(f"GRANT USAGE, CREATE ON SCHEMA audit TO {role}")
+    try:
+        store.execute(f"SET ROLE {role}")
+        assert migrate(store) == [m.version for m in migrations()]
+        store_run(store, report(finding("a.py")), record(0))
+        store.execute("RESET ROLE")
+        assert store.execute("SELECT count(*) FROM audit.findings").fetchone() == (1,)
+    finally:
+        store.execute("RESET ROLE")
+        store.execute(f"DROP OWNED BY {role}")
+        store.execute(f"DROP ROLE {role}")
