@@ -158,8 +158,8 @@ def run_odoo_floor(odoo_url: str) -> dict[str, Any]:
     call("ir.module.module", "search_read", [[["name", "in", ["acme_bench", "base"]]], ["name", "author"]])
     call("ir.module.module", "search_read", [[["name", "in", ["queue_job"]], ["state", "=", "installed"]],
                                              ["name", "state"]])
-    call("queue.job", "search_count", [[]])
-    call("queue.job", "search_read", [[], ["model_name", "method_name", "state"]])
+    call("queue.job", "read_group", [[], ["model_name", "method_name"], ["model_name", "method_name"]],
+         {"lazy": False})
     call("ir.config_parameter", "search_read", [["|", ["key", "ilike", "secret"], ["key", "ilike", "token"]],
                                                 ["key", "value"]])
     call("ir.mail_server", "search_count", [[["smtp_pass", "!=", False]]])

@@ -28,6 +28,8 @@ from typing import Any
 
 from psycopg import sql
 
+from ssot.shape import describe
+
 JOB_NAME = "ssot-audit"
 NOTIFY_CHANNEL = "ssot_audit_requests"
 COMMANDS = ("audit", "preview")
@@ -67,25 +69,25 @@ class AuditSchedule:
 
 def repository_problem(value: object) -> str | None:
     if not isinstance(value, str) or not _REPOSITORY.match(value) or ".." in value:
-        return f"a GitHub repository as owner/name; got {value!r}"
+        return f"a GitHub repository as owner/name; got {describe(value)}"
     return None
 
 
 def workflow_problem(value: object) -> str | None:
     if not isinstance(value, str) or not _WORKFLOW.match(value) or value.startswith("."):
-        return f"a workflow file name (e.g. ssot-audit.yml) or numeric id; got {value!r}"
+        return f"a workflow file name (e.g. ssot-audit.yml) or numeric id; got {describe(value)}"
     return None
 
 
 def ref_problem(value: object) -> str | None:
     if not isinstance(value, str) or not _REF.match(value) or ".." in value or value.endswith(("/", ".lock")):
-        return f"a git branch or tag name (e.g. main); got {value!r}"
+        return f"a git branch or tag name (e.g. main); got {describe(value)}"
     return None
 
 
 def stack_problem(value: object) -> str | None:
     if not isinstance(value, str) or not _STACK.match(value):
-        return f"a stack name matching [A-Za-z0-9][A-Za-z0-9_.-]*; got {value!r}"
+        return f"a stack name matching [A-Za-z0-9][A-Za-z0-9_.-]*; got {describe(value)}"
     return None
 
 
@@ -99,7 +101,7 @@ def job_command(schedule: AuditSchedule, stack: str) -> str:
         if problem:
             raise ValueError("expected " + problem)
     if schedule.command not in COMMANDS:
-        raise ValueError(f"expected a command, one of {', '.join(COMMANDS)}; got {schedule.command!r}")
+        raise ValueError(f"expected a command, one of {', '.join(COMMANDS)}; got {describe(schedule.command)}")
     if schedule.dispatch is None:
         return (f"INSERT INTO audit.requests (command, stack, requested_by) "
                 f"VALUES ({_lit(schedule.command)}, {_lit(stack)}, 'pg_cron')")

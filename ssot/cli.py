@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 from ssot import __version__
 from ssot.errors import SsotError
 from ssot.findings import Severity
+from ssot.outguard import withhold
 from ssot.shape import describe
 
 EXIT_USAGE = 2
@@ -110,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("scan", help="check the repository's files against the doctrine")
     sc.add_argument("path", nargs="?", type=Path, default=Path("."))
     sc.add_argument("--no-checkov", action="store_true", help="run only ssot's own scanners")
+    sc.add_argument("--checkov-secrets", action="store_true",
+                    help="also run checkov's secrets framework (slow; ssot's detectors cover it)")
+    sc.add_argument("--changed-since", metavar="REF",
+                    help="scan only files changed since this git ref (and re-run the preview when a stack "
+                         "file or the program changed), e.g. origin/main")
+    sc.add_argument("--history", action="store_true",
+                    help="scan every blob in the repository's git history once, and report where each secret "
+                         "was introduced and whether HEAD still holds it")
+    sc.add_argument("--since", metavar="REF", help="with --history: only commits not reachable from REF")
     _report_options(sc)
 
     au = sub.add_parser("audit", help="read the live platform and check drift and the doctrine")
@@ -162,11 +172,12 @@ def _cmd_db(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from ssot.show import render_platform
 
-    print(render_platform(args.root.resolve(), args.stack))
+    print(withhold(render_platform(args.root.resolve(), args.stack)))
     return 0
 
 
 def _write(text: str, path: Path | None) -> None:
+    text = withhold(text)
     if path is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
@@ -221,10 +232,10 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
     for fmt, target in extra:
         _write(render(report, fmt), target)
     for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(withhold(f"warning: {w}"), file=sys.stderr)
     if store_error is not None:
         # The report was written, but not where agents read it: not knowing is not passing.
-        print(f"ssot {command}: incomplete: {store_error}", file=sys.stderr)
+        print(withhold(f"ssot {command}: incomplete: {store_error}"), file=sys.stderr)
         return EXIT_INCOMPLETE
     return report.exit_code
 
@@ -237,10 +248,18 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from ssot.pipeline import scan
+    from ssot.errors import ConfigError
+    from ssot.pipeline import scan, scan_history
 
     root = args.path.resolve()
-    return _report("scan", args, scan(root, use_checkov=not args.no_checkov), root)
+    if args.since and not args.history:
+        raise ConfigError.single("--since", "", "--history (it limits the history scan)")
+    if args.history:
+        result = scan_history(root, since=args.since)
+    else:
+        result = scan(root, use_checkov=not args.no_checkov, checkov_secrets=args.checkov_secrets,
+                      changed_since=args.changed_since)
+    return _report("scan", args, result, root)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -280,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except SsotError as exc:
-        print(f"ssot {args.command}: {exc}", file=sys.stderr)
+        print(withhold(f"ssot {args.command}: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -292,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import pulumi
 
         if isinstance(exc, pulumi.RunError):
-            print(f"ssot {args.command}: {exc}", file=sys.stderr)
+            print(withhold(f"ssot {args.command}: {exc}"), file=sys.stderr)
             return EXIT_USAGE
         if os.environ.get("SSOT_DEBUG") == "1":
             raise

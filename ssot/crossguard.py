@@ -32,6 +32,7 @@ from pulumi_policy import Severity as PolicySeverity
 
 from ssot.findings import Finding, Severity
 from ssot.inventory import Inventory
+from ssot.outguard import withhold
 from ssot.rules import Rule, all_rules
 from ssot.sources.declared import ResourceView, inventory_from_resources
 
@@ -115,10 +116,11 @@ def _with_policy_config(inv: Inventory, rule: Rule, config: Mapping[str, Any]) -
 def message(f: Finding) -> str:
     """STOP / EXPLAIN / PROPOSE in one violation message (CrossGuard shows it verbatim)."""
     where = f.location.describe()
-    return (f"[{f.severity.label}] {f.title} ({f.clause})\n"
-            f"EXPLAIN: {f.explain}\n  at {where}\n"
-            f"PROPOSE: {f.propose}\n"
-            f"key: {f.key}")
+    # Findings are value-free; the guard still withholds a token that hid in a name (a URN).
+    return withhold(f"[{f.severity.label}] {f.title} ({f.clause})\n"
+                    f"EXPLAIN: {f.explain}\n  at {where}\n"
+                    f"PROPOSE: {f.propose}\n"
+                    f"key: {f.key}")
 
 
 def make_policy(rule: Rule, cache: _InventoryCache) -> StackValidationPolicy:

@@ -21,6 +21,7 @@ import hashlib
 import os
 import runpy
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -218,6 +219,12 @@ def _without_source_positions() -> Iterator[None]:
     from pulumi import _types
     from pulumi.runtime import resource as rt_resource
 
+    # These two are the SDK's internals, not its API: if an SDK upgrade renames them, the run stays
+    # correct and only gets slower (tests/program/test_runner_owns_tricks.py notices).
+    if not all(callable(getattr(module, name, None)) for module, name in
+               ((rt_resource, "_get_stack_trace"), (_types, "resource_types"))):
+        yield
+        return
     saved = rt_resource._get_stack_trace, _types.resource_types
     # The SDK also re-derives a resource class's output types from its annotations (typing's
     # get_type_hints, compiling forward references) for every instance; they are per class.
@@ -281,13 +288,22 @@ class _Backpressure:
     program's body outside the loop, so from this stack transformation (called by the SDK at every
     declaration) it can run the loop with the public `run_until_complete`. A declaration made
     while the loop runs (inside an `apply`) is only counted: a loop cannot be run from inside itself.
+
+    A registration may wait for something only the rest of the program provides (an input from
+    `pulumi.deferred_output()`, resolved further down): waiting for it here would never end. So
+    the catch-up stops once the loop has sat idle (under `IDLE_CPU_S` of CPU time in `STALL_S`)
+    with registrations still pending, and leaves them to the end of the run, where the SDK waits for
+    everything anyway.
     """
+
+    STALL_S = 0.25
+    IDLE_CPU_S = 0.005
 
     def __init__(self, loop: asyncio.AbstractEventLoop, batch: int) -> None:
         self.loop = loop
         self.batch = batch
         self.pending: list[pulumi.Resource] = []
-        self.drains = 0
+        self.stalled: set[asyncio.Future[Any]] = set()
 
     def __call__(self, args: pulumi.ResourceTransformationArgs) -> None:
         if len(self.pending) >= self.batch and not self.loop.is_running():
@@ -297,13 +313,32 @@ class _Backpressure:
         return None
 
     def drain(self) -> None:
-        urns = [r.urn.future() for r in self.pending]
-        self.pending = []
-        self.drains += 1
         # A failed registration is not this declaration's failure: the SDK records it and the run
         # reports it when the program ends, as it would without backpressure.
-        self.loop.run_until_complete(asyncio.gather(*(u for u in urns if u is not None),
-                                                    return_exceptions=True))
+        waiting = {asyncio.ensure_future(u, loop=self.loop) for r in self.pending
+                   if (u := r.urn.future()) is not None}
+        self.pending = []
+        if not waiting:
+            return
+        while waiting:
+            cpu = time.thread_time()
+            _, waiting = self.loop.run_until_complete(asyncio.wait(waiting, timeout=self.STALL_S))
+            # Stalled is the loop sitting idle, not the batch being slow: the registrations advance
+            # together, so on a loaded machine none may complete for a while, yet the loop is busy.
+            if waiting and time.thread_time() - cpu < self.IDLE_CPU_S:
+                break
+        self.stalled |= waiting
+
+    def finish(self, completed: bool) -> None:
+        """Collect what stalled: once the run has completed every registration, it is done or about
+        to be; after a failed run some never will be, and are cancelled."""
+        if not self.stalled:
+            return
+        if not completed:
+            for future in self.stalled:
+                future.cancel()
+        self.loop.run_until_complete(asyncio.gather(*self.stalled, return_exceptions=True))
+        self.stalled = set()
 
 
 @contextmanager
@@ -387,10 +422,14 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
     try:
         with (_environment(root or Path.cwd(), env or {}), _without_source_positions(), _gc_paused()):
             # Each run is its own deployment: a root stack left by an earlier run would parent this one.
+            # (What a failed run leaves in the SDK's settings is discarded by _discard_pending; the
+            # SDK's reset_options would do it too, but with it the catch-ups found nothing to
+            # catch up on: every registration waited for the end of the run, measured 3.3 -> 11 s.)
             pulumi.runtime.settings.ROOT.set(None)
             pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
             set_all_config(dict(config or {}), list(secret_keys))
-            pulumi.runtime.register_stack_transformation(_Backpressure(loop, batch))
+            backpressure = _Backpressure(loop, batch)
+            pulumi.runtime.register_stack_transformation(backpressure)
             failure: BaseException | None = None
             try:
                 body()
@@ -401,7 +440,12 @@ def run_program(program: Callable[[], Any] | Path, *, project: str, stack: str,
                 if failure is not None:
                     raise failure
 
-            loop.run_until_complete(run_pulumi_func(rest))
+            completed = False
+            try:
+                loop.run_until_complete(run_pulumi_func(rest))
+                completed = True
+            finally:
+                backpressure.finish(completed)
             stack_resource = pulumi.runtime.settings.get_root_resource()
             if stack_resource is not None:
                 outputs = getattr(stack_resource, "outputs", {}) or {}

@@ -6,6 +6,7 @@ The CLI, the benchmarks and the tests all go through here, so what they measure 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,17 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def stack_files(root: Path) -> list[Path]:
-    return sorted((root / "stacks").glob("Pulumi.*.yaml")) + sorted(root.glob("Pulumi.*.yaml"))
+    found = sorted((root / "stacks").glob("Pulumi.*.yaml")) + sorted(root.glob("Pulumi.*.yaml"))
+    # Never through a link: a `stacks` symlink in a pull request could point anywhere on the runner.
+    real = root.resolve()
+    return [p for p in found if _same_path_resolved(p, root, real)]
+
+
+def _same_path_resolved(path: Path, root: Path, real_root: Path) -> bool:
+    try:
+        return path.resolve().relative_to(real_root) == path.relative_to(root)
+    except ValueError:
+        return False
 
 
 def stack_inventory(platform: Platform, phase: Phase = Phase.STATIC) -> Inventory:
@@ -80,24 +91,66 @@ def load_stacks(root: Path, *, strict: bool = False) -> list[Platform]:
     return platforms
 
 
-def scan(root: Path, *, use_checkov: bool = True) -> PhaseResult:
-    """`ssot scan`: the repository's files, checkov and our own scanners, plus its stack files."""
+# Files whose change can change what the Pulumi program declares: its project and entry point, its
+# stack files, and Python beside it (components it imports).
+_PROGRAM_FILE = re.compile(r"(?:Pulumi(?:\.[^/]+)?\.ya?ml|stacks/Pulumi\.[^/]+\.ya?ml"
+                           r"|(?!tests?/|\.)[^\n]*\.py)\Z")
+
+
+def _affects_program(root: Path, changed: set[str]) -> bool:
+    return (root / "Pulumi.yaml").is_file() and any(_PROGRAM_FILE.match(p) for p in changed)
+
+
+def scan(root: Path, *, use_checkov: bool = True, checkov_secrets: bool = False,
+         changed_since: str | None = None) -> PhaseResult:
+    """`ssot scan`: the repository's files, checkov and our own scanners, plus its stack files.
+
+    With `changed_since` (a git ref): only the files changed since then, and, when a change can
+    change what the Pulumi program declares (a stack file, `__main__.py`, a component), the program's
+    preview for each stack, whose findings are reported with the scan's.
+    """
     from ssot.sources.static import collect_static
 
     if not root.is_dir():
         raise SsotError(f"{root}: expected a directory to scan")
-    inv = collect_static(root, use_checkov=use_checkov)
+    changed: set[str] | None = None
+    if changed_since is not None:
+        from ssot.sources.git import changed_files
+
+        changed = changed_files(root, changed_since)
+    inv = collect_static(root, use_checkov=use_checkov, checkov_secrets=checkov_secrets, only=changed)
     platforms = load_stacks(root, strict=False)
+    if changed is not None:
+        platforms = [p for p in platforms if _rel(Path(p.file), root) in changed]
     for platform in platforms:
         inv.merge(stack_inventory(platform))
     # SQL alone does not say which doctrine domain a schema belongs to; the stacks do.
     domains = {s.name: s.domain for p in platforms for s in p.schemas}
-    for table in inv.of(Kind.TABLE):
+    for table in inv.of(Kind.TABLE, Kind.GRANT, Kind.DEFAULT_PRIVILEGE):
         if table.props.get("domain") is None:
             table.props["domain"] = domains.get(str(table.props.get("schema")))
     inv.phases.add(Phase.STATIC)
     _drop_literals_explained_by_config(inv)
-    return PhaseResult(inv, run_rules(inv, all_rules()), target=str(root), default_artifact=None)
+    findings = run_rules(inv, all_rules())
+    if changed is not None and _affects_program(root, changed):
+        keys = {f.key for f in findings}
+        for path in stack_files(root):
+            name = path.name[len("Pulumi."):].rsplit(".", 1)[0]
+            result = preview(root, name)
+            inv.merge(result.inventory)
+            findings += [f for f in result.findings if f.key not in keys]
+            keys |= {f.key for f in result.findings}
+    return PhaseResult(inv, findings, target=str(root), default_artifact=None)
+
+
+def scan_history(root: Path, *, since: str | None = None) -> PhaseResult:
+    """`ssot scan --history [--since REF]`: every secret ever committed, where it was introduced."""
+    from ssot.sources.history import collect_history
+
+    if not root.is_dir():
+        raise SsotError(f"{root}: expected a directory to scan")
+    inv, _stats = collect_history(root, since)
+    return PhaseResult(inv, run_rules(inv, all_rules()), target=f"{root} (git history)", default_artifact=None)
 
 
 def preview(root: Path, stack: str) -> PhaseResult:

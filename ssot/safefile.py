@@ -99,3 +99,22 @@ def decode(data: bytes) -> str:
     else:
         text = data.decode("utf-8", errors="replace")
     return text.replace("\0", " ") if "\0" in text else text
+
+
+def remove_tree(top: str | Path) -> None:
+    """Delete a directory tree without recursion and without following links: Python 3.11's
+    `shutil.rmtree` recurses once per level, so a tree 1,000 directories deep (hostile input, or
+    our private copy of it) raised RecursionError instead of being removed."""
+    stack: list[tuple[str, bool]] = [(str(top), False)]
+    while stack:
+        path, emptied = stack.pop()
+        if emptied:
+            os.rmdir(path)
+            continue
+        stack.append((path, True))
+        with os.scandir(path) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append((e.path, False))
+                else:
+                    os.unlink(e.path)

@@ -13,6 +13,7 @@ from pathlib import Path
 from ssot.inventory import Asset
 from ssot.mockrun import run_stack
 from ssot.model import load_platform, stack_file
+from ssot.reporters._report import one_line
 from ssot.sources.declared import ResourceView, inventory_from_resources
 
 _SHORT = {
@@ -68,7 +69,9 @@ def render_platform(root: Path, stack: str) -> str:
         asset = by_urn.get(r.urn)
         line = asset.location.line if asset and asset.location.line else 0
         where = f"{asset.location.path}:{line}" if asset and asset.location.path else ""
-        body.append((line, (_SHORT.get(r.type, r.type), asset.name if asset else r.name, _details(asset), where)))
+        # Details quote stack text (a runtime-only reason): no control or bidi character may act.
+        body.append((line, (one_line(_SHORT.get(r.type, r.type)), one_line(asset.name if asset else r.name),
+                            one_line(_details(asset)), one_line(where))))
     # Registration order depends on asyncio scheduling; the stack file's order is the stable one.
     rows = [("RESOURCE", "NAME", "DETAILS", "DECLARED AT"), *(row for _, row in sorted(body, key=lambda b: b[0]))]
     width = shutil.get_terminal_size((160, 24)).columns

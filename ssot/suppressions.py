@@ -301,8 +301,16 @@ def inline_ignore_for(f: Finding, read_lines: LineReader) -> InlineIgnore | None
     return None
 
 
+MAX_INLINE_READ_BYTES = 64 * 1024 * 1024
+
+
 def file_reader(root: str | Path = ".") -> LineReader:
-    """Lines of a file relative to `root`, read once and cached; None when it cannot be read."""
+    """Lines of a file relative to `root`, read once and cached; None when it cannot be read.
+
+    Read as the scan reads (ssot.safefile): a regular file, not through a symlink, bounded in size,
+    decoded by its BOM; a file it cannot read that way simply has no inline ignores."""
+    from ssot.safefile import NotRead, decode, read_bytes
+
     base = Path(root)
     cached: dict[str, Sequence[str] | None] = {}
 
@@ -310,9 +318,9 @@ def file_reader(root: str | Path = ".") -> LineReader:
         if path not in cached:
             p = Path(path)
             try:
-                cached[path] = (p if p.is_absolute() else base / p).read_text(
-                    encoding="utf-8", errors="replace").splitlines()
-            except OSError:
+                data = read_bytes(p if p.is_absolute() else base / p, limit=MAX_INLINE_READ_BYTES)
+                cached[path] = decode(data).splitlines()
+            except NotRead:
                 cached[path] = None
         return cached[path]
 

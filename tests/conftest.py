@@ -73,3 +73,20 @@ def checkov_exe() -> str:
         return find_checkov()
     except CheckovNotFound as exc:
         pytest.skip(f"no checkov executable ({exc}); run scripts/setup")
+
+
+# Fuzzing profiles (tests/test_fuzz.py): registered here, before pytest-hypothesis reads
+# --hypothesis-profile. "ci" is deterministic and short; "long" is for local runs.
+def _hypothesis_profiles() -> None:
+    import os
+
+    from hypothesis import HealthCheck, settings
+
+    quiet = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    settings.register_profile("ci", max_examples=150, derandomize=True, deadline=None, database=None,
+                              suppress_health_check=quiet)
+    settings.register_profile("long", max_examples=3000, deadline=None, suppress_health_check=quiet)
+    settings.load_profile(os.environ.get("SSOT_HYPOTHESIS_PROFILE", "ci"))
+
+
+_hypothesis_profiles()

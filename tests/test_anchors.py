@@ -31,6 +31,11 @@ def _literal(node: ast.expr, consts: dict[str, str]) -> str | None:
                        for v in node.values)
     if isinstance(node, ast.Name):
         return consts.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        # `prefix + r"...$"`: the parts that are literals are what can end in `$`
+        left, right = _literal(node.left, consts), _literal(node.right, consts)
+        if left is not None or right is not None:
+            return (left or "x") + (right or "x")
     return None
 
 

@@ -113,6 +113,9 @@ def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         clean = tmp_path / "clean"
         clean.mkdir()
         (clean / "README.md").write_text("nothing here\n")
+        # a workflow, so that checkov has a framework to run (it is not started for nothing)
+        (clean / ".github" / "workflows").mkdir(parents=True)
+        (clean / ".github" / "workflows" / "ci.yml").write_text("on: [push]\njobs: {}\n")
         code, out, _ = run(capsys, "scan", str(clean))
     finally:
         del os.environ["SSOT_CHECKOV"]

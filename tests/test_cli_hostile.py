@@ -80,6 +80,9 @@ def _under_a_file(root: Path) -> Path:
 
 
 BASE = '{"format": "ssot-baseline", "version": 1, "findings": []'
+# nine levels of nine aliases: 387 million nodes once expanded
+LAUGHS = "l0: &l0 [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 10))
 
 
 @pytest.mark.parametrize(
@@ -116,6 +119,14 @@ BASE = '{"format": "ssot-baseline", "version": 1, "findings": []'
                      id="baseline-is-a-directory"),
         pytest.param(_option("--suppressions", _file("s.yaml", "a: &a [*a]\n")), 2,
                      "s.yaml:1: <root>: no recursive YAML aliases", id="suppressions-recursive-alias"),
+        pytest.param(_option("--suppressions", _file("s.yaml", LAUGHS)), 2,
+                     "s.yaml:1: <root>: YAML aliases that expand to at most 100,000 more nodes",
+                     id="suppressions-billion-laughs"),
+        pytest.param(_scan_tree({"stacks/Pulumi.bomb.yaml": LAUGHS}), 2,
+                     "stacks/Pulumi.bomb.yaml:1: <root>: YAML aliases that expand to at most",
+                     id="stack-billion-laughs"),
+        pytest.param(_scan_tree({"stacks/Pulumi.bomb.yaml": "config: &a {x: *a}\n"}), 2,
+                     "stacks/Pulumi.bomb.yaml:1: <root>: no recursive YAML aliases", id="stack-recursive-alias"),
     ],
 )
 def test_hostile_inputs_exit_2_or_3_naming_the_file(setup: Setup, code: int, named: str, tmp_path: Path,
@@ -151,3 +162,17 @@ def test_the_last_resort_is_incomplete_not_70(monkeypatch: pytest.MonkeyPatch,
     assert main(["show"]) == 3
     err = capsys.readouterr().err
     assert "internal error (KeyError)" in err and "canary" not in err
+
+
+def test_a_symlinked_stacks_directory_is_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outside = tmp_path / "runner"
+    outside.mkdir()
+    (outside / "Pulumi.evil.yaml").write_text("config: [\n")  # would be exit 2 if it were read
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "a.py").write_text("x = 1\n")
+    (root / "stacks").symlink_to(outside)
+    (root / "Pulumi.top.yaml").symlink_to(outside / "Pulumi.evil.yaml")
+    assert main(["scan", "--no-checkov", str(root)]) == 0
+    out, err = capsys.readouterr()
+    assert "evil" not in out + err

@@ -78,7 +78,8 @@ def test_estate_violations_reported_against_their_resources(estate_resources: li
     by_policy: dict[str, list[tuple[str, str | None]]] = {}
     for name, msg, urn in violations:
         by_policy.setdefault(name, []).append((msg, urn))
-    assert set(by_policy) == {"hardcoded_secret", "duplicated_secret", "secret_placement", "ownership_boundary"}
+    assert set(by_policy) == {"hardcoded_secret", "duplicated_secret", "secret_placement", "ownership_boundary",
+                              "exposed_role_grant"}
     urns = {r.urn for r in estate_resources}
     for name, items in by_policy.items():
         for msg, urn in items:
@@ -87,6 +88,9 @@ def test_estate_violations_reported_against_their_resources(estate_resources: li
                 assert urn in urns
     cron = [u for _, u in by_policy["hardcoded_secret"] if u and u.endswith("::cron-push-kpis")]
     assert cron, "the hardcoded key in the pg_cron command is reported against that job"
+    exposed = [u for _, u in by_policy["exposed_role_grant"]]
+    assert len(exposed) == 1 and exposed[0], exposed
+    assert exposed[0].endswith("postgresql:index/grant:Grant::grant-anon-table-odoo_shadow-all"), exposed
 
 
 def test_policy_config_allow_and_justify(estate_resources: list[PolicyResource]) -> None:

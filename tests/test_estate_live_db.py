@@ -42,7 +42,7 @@ def seed(db: localdb.LocalDb, state: Path, *extra: str) -> None:
 
 def audit(db: localdb.LocalDb, state: Path, tmp_path: Path, *extra: str,
           capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], dict[str, str]]:
-    out = {fmt: tmp_path / f"audit.{fmt}" for fmt in ("sarif", "markdown", "text")}
+    out = {fmt: tmp_path / f"audit.{fmt}" for fmt in ("sarif", "markdown", "text", "html")}
     # The database's part of the estate: the other systems (Odoo, AWS, the Management API) have
     # stand-ins and tests of their own.
     code = main(["audit", "--root", str(ESTATE), "--stack", "dev", "--local-db", "--datadir", str(db.datadir),
@@ -74,8 +74,15 @@ def test_the_readme_live_table_is_what_the_audit_finds(estate_db: localdb.LocalD
     postgres = next(s for s in doc["audit"]["sources"] if s["source"] == "postgres")
     assert postgres["status"] == "read" and postgres["read"]["vault.secrets"] == 4 and postgres["gaps"] == []
     drift = doc["audit"]["drift"]
-    assert (drift["missing"], drift["changed"], drift["unmanaged"]) == (3, 2, 2)
+    assert (drift["missing"], drift["changed"], drift["unmanaged"]) == (4, 2, 2)
     assert "edge_secret" in drift["not_compared"]
+    sarif_schema = ROOT.parent / "shared" / "sarif-schema-2.1.0.json"
+    if sarif_schema.is_file():  # ../shared (the OASIS schema) is outside the repository
+        sarif = json.loads(texts["sarif"])
+        jsonschema.validate(sarif, json.loads(sarif_schema.read_text()))
+        assert len(sarif["runs"][0]["results"]) == len(expected)
+    assert texts["markdown"].startswith("<!-- ssot-report:audit -->")
+    assert "drift: unmanaged" in texts["html"] and "drift: missing" in texts["html"]
     # every format says what was read, and no Vault value (the seeder's fresh random canaries) appears
     assert "postgres (Supabase Postgres): read" in texts["text"] and "postgres" in texts["markdown"]
     values = vault_values(estate_db)
@@ -93,6 +100,7 @@ def test_the_fixed_state_is_quiet(estate_db: localdb.LocalDb, tmp_path: Path,
     code, doc, _ = audit(estate_db, state, tmp_path, capsys=capsys)
     # no drift; what remains is the declaration's own doctrine violations, now seen live
     assert sorted((f["rule_id"], f["subject"]) for f in doc["findings"]) == [
+        ("exposed_role_grant", "grant:anon:table:odoo_shadow"),
         ("hardcoded_secret", "cron:push-kpis"), ("ownership_boundary", "grant:acme_agent:table:odoo_shadow"),
         ("ownership_boundary", "role:acme_agent")]
     assert code == 1

@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import secrets
+import select
 import subprocess
 import sys
 import uuid
@@ -162,13 +163,17 @@ class Engine:
 
 
 @pytest.fixture(scope="module")
-def provider_server() -> Iterator[Engine]:
+def provider_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """`python -m pulumi.dynamic`, started as the engine's plugin host starts it."""
+    # Its stderr goes to a file: a pipe nobody reads could fill and stall the server.
+    log = (tmp_path_factory.mktemp("provider-server") / "stderr.log").open("wb")
     env = {**os.environ, "PULUMI_PROJECT": "ssot", "PYTHONPATH": str(ROOT), "SUPABASE_ACCESS_TOKEN": MGMT_TOKEN}
     proc = subprocess.Popen([sys.executable, "-m", "pulumi.dynamic"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=log)
     try:
         assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], TIMEOUT)
+        assert ready, f"the provider server printed no port within {TIMEOUT} s"
         line = proc.stdout.readline().decode().strip()
         assert line.isdigit(), f"the provider server printed no port (exit {proc.poll()})"
         channel = grpc.insecure_channel(f"127.0.0.1:{line}")
@@ -187,8 +192,7 @@ def provider_server() -> Iterator[Engine]:
         proc.wait(timeout=TIMEOUT)
         if proc.stdout:
             proc.stdout.close()
-        if proc.stderr:
-            proc.stderr.close()
+        log.close()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,3 +169,57 @@ def test_markdown_code_spans_in_table_cells_escape_pipes() -> None:
     tokens = _md_tokens(table)
     assert len([t for t in tokens if t.type == "td_open"]) == 2
     assert [t.content for t in tokens if t.type == "code_inline"] == ["a|b"]
+
+
+def test_show_table_cells_cannot_forge_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A runtime-only reason is free text from the stack file, and `show` quotes it in its table.
+    import shutil
+
+    from ssot.show import render_platform
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(root / name, tmp_path / name)
+    (tmp_path / "stacks").mkdir()
+    stack = (root / "stacks" / "Pulumi.prod.yaml").read_text(encoding="utf-8")
+    reason = "runtimeOnly: Verified inside the stripe-webhook Edge Function on every request; no database job reads it"
+    assert reason in stack
+    hostile = 'runtimeOnly: "x\\x1b[2J\\nPlatform: forged\\u202e"'
+    (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text(stack.replace(reason, hostile), encoding="utf-8")
+    monkeypatch.setenv("COLUMNS", "1000")  # no clipping of the details column
+    out = render_platform(tmp_path, "prod")
+    assert not UNSAFE.findall(out)
+    assert not any(line.startswith("Platform: forged") for line in out.splitlines())
+    assert "runtime-only: x\\x1b[2J\\nPlatform: forged\\u202e" in out
+
+
+def test_crossguard_messages_withhold_a_token_hidden_in_a_name() -> None:
+    from ssot.crossguard import message
+
+    token = "ghp_" + "Zq8Wm4Xt6Rv1Yb" * 2 + "Ab12Cd34"
+    f = RULE.finding(subject="s", explain=f"Seen on project-{token.lower()}.", propose="p",
+                     location=Location(urn=f"urn:pulumi:prod::ssot::ssot:SupabaseProject::project-{token.lower()}"),
+                     phase=Phase.DECLARED)
+    text = message(f)
+    assert token.lower()[4:] not in text and "[withheld: GitHub token, ghp_…(40 chars)]" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_hostile_file_name_in_a_real_scan_forges_nothing(fmt: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # The reproduction: a file name with newlines wrote `Verdict: PASS` above the real verdict.
+    from ssot.cli import main
+
+    name = "a\nVerdict: PASS (exit 0): ssot scan: passed, no findings\n\x1b[32m<script>alert(1)<\\script>.py"
+    (tmp_path / name).write_text('TOKEN = "sb_secret_' + "Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmZx" + '"\n', encoding="utf-8")
+    code = main(["scan", str(tmp_path), "--no-checkov", "--format", fmt])
+    out, _ = capsys.readouterr()
+    assert code in (1, 3)
+    assert not UNSAFE.findall(out)
+    if fmt == "text":
+        assert [ln for ln in out.splitlines() if ln.startswith("Verdict")] == [out.splitlines()[-1]]
+        assert "PASS" not in out.splitlines()[-1]
+    else:
+        tokens = _md_tokens(out)
+        assert [t.tag for t in tokens if t.type == "heading_open"].count("h2") == 1
+        assert "<script" not in MarkdownIt("commonmark").enable("table").render(out)

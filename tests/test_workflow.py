@@ -34,6 +34,10 @@ def test_pr_workflow_runs_scan_and_preview_and_publishes() -> None:
     assert "scripts/setup" in runs
     assert ".venv/bin/ssot scan ." in runs and "--also sarif=" in runs and "--also markdown=" in runs
     assert ".venv/bin/ssot preview --stack" in runs
+    # only what the pull request changes, against the base branch, with history to find the merge base
+    assert '--changed-since "origin/$BASE_REF"' in runs and "${{ github.base_ref }}" not in runs
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
     uses = [s.get("uses", "") for s in steps]
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
     assert any(u.startswith("actions/upload-artifact@") for u in uses)

@@ -273,7 +273,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
                         "platform.",
                 propose=("`pulumi refresh` (so the state knows it is gone), then `pulumi up` recreates it. If it "
                          f"was removed on purpose, delete its declaration in {PLATFORM_CONFIG} ({_where(d)})."),
-                metadata={"drift": "missing", "kind": d.kind.value, "name": d.name})
+                metadata={"drift": "missing", "drift_kind": "missing", "kind": d.kind.value, "name": d.name})
             continue
         changes = _changes(d, got)
         if not changes:
@@ -290,7 +290,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
             subject=_subject("changed", d), phase=Phase.LIVE, location=loc,
             explain=f"changed: {what} '{d.name}' differs from its declaration: {_change_text(d, got, changes)}.",
             propose=propose,
-            metadata={"drift": "changed", "kind": d.kind.value, "name": d.name,
+            metadata={"drift": "changed", "drift_kind": "changed", "kind": d.kind.value, "name": d.name,
                       "changed": [p for p, _w, _g in changes]})
     for k, a in live.items():
         if k in declared or k in matched or not _owned(a, declared_schemas, declared_roles, auditors):
@@ -309,7 +309,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
             subject=_subject("unmanaged", a), phase=Phase.LIVE, location=a.location, severity=Severity.MEDIUM,
             explain=f"unmanaged: {what} '{a.name}' exists on the live platform but no stack declares it.",
             propose="\n".join(options),
-            metadata={"drift": "unmanaged", "kind": a.kind.value, "name": a.name})
+            metadata={"drift": "unmanaged", "drift_kind": "unmanaged", "kind": a.kind.value, "name": a.name})
 
 
 def summary(inv: Inventory, findings: list[Finding]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ exception, and a false positive is handled by a suppression of the finding key, 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 
 from ssot.findings import Finding, Severity
@@ -48,7 +49,32 @@ _CONTEXT_WHERE = {
     "odoo-addon": "an Odoo addon",
     "resource-input": "a Pulumi resource input",
     "workflow": "a CI workflow",
+    "git-history": "the Git history",
 }
+
+
+def _history(asset: Asset) -> tuple[str, str]:
+    """EXPLAIN's tail and PROPOSE for a secret found in a commit (context git-history)."""
+    commit = safe_token(asset.props.get("commit"), r"[0-9a-f]{40}") or "<commit>"
+    date = safe_token(asset.props.get("author_date"), r"[0-9T:+\-Z.]{10,40}") or "an unknown date"
+    path = asset.location.path or "<path>"
+    still = asset.props.get("still_in_head") is True
+    explain = (f" It was introduced in commit {commit[:12]} (authored {date}) and is "
+               + ("still in HEAD." if still else "no longer in HEAD, but every clone still has it."))
+    propose = (
+        "1. Rotate the credential now: it is public to anyone with a clone, a fork or a CI cache of this "
+        "repository, whether or not the file still holds it.\n"
+        + (f"2. Remove it from {path} and read it at run time instead (Supabase Vault, or the environment "
+           "provisioned from Vault).\n" if still
+           else "2. Nothing to change in the work tree: HEAD no longer holds it.\n")
+        + "3. If the repository's policy requires the history to be clean, rewrite it with git filter-repo "
+          "once the value is rotated, listing the old value in a file kept outside the repository:\n"
+          "    git filter-repo --replace-text <file outside the repository: old-value==>***REMOVED***>\n"
+          f"(or `git filter-repo --invert-paths --path {shlex.quote(path)}` if the file should never have been "
+          "committed), then force-push every branch and tag, have collaborators re-clone, and ask the "
+          "hosting service to drop cached views and pull-request refs of the old commits.\n"
+          + vault_secret_proposal(secret_name_for(_secret_type(asset)), category(asset)))
+    return explain, propose
 
 
 def _secret_type(asset: Asset) -> str:
@@ -118,18 +144,22 @@ def check(inv: Inventory) -> Iterator[Finding]:
         detector = safe_token(a.props.get("detector"))
         secret_name = secret_name_for(stype)
         fixture = is_test_fixture(a)
+        history_explain, history_propose = _history(a) if ctx == "git-history" else ("", "")
         yield RULE.for_asset(
             a, subject=label(a), severity=Severity.LOW if fixture else None,
             explain=(f"A {stype} ({shape}) is hardcoded in {_CONTEXT_WHERE.get(ctx, ctx)} at "
                      f"{a.location.describe()}" + (f", found by {detector}" if detector else "") + "."
+                     + history_explain
                      + (" It is in test code and matches no credential format: most likely a fixture, "
                         "reported at low severity (if it is a real credential, it is leaked all the same)."
                         if fixture else "")),
             propose=(("If it is only a fixture, generate it in the test (e.g. `secrets.token_urlsafe()`) or "
                       "mark it `ssot: ignore[hardcoded_secret]` with the reason. Otherwise:\n" if fixture else "")
-                     + _literal_proposal(a, secret_name)),
+                     + (history_propose or _literal_proposal(a, secret_name))),
             metadata={"context": ctx, "secret_type": stype, "proposed_vault_secret": secret_name,
-                      "test_fixture": fixture},
+                      "test_fixture": fixture,
+                      **({"commit": safe_token(a.props.get("commit"), r"[0-9a-f]{40}"),
+                          "still_in_head": a.props.get("still_in_head") is True} if ctx == "git-history" else {})},
         )
 
     for a in inv.of(Kind.CONFIG_VALUE):

@@ -60,7 +60,7 @@ def job_subject(asset: Asset) -> str:
     # Without a model and method the addon (or file) is the stable part: lines move.
     owner = (safe_token(asset.props.get("addon"), r"[a-z0-9_]{1,80}") or asset.location.path
              or asset.location.object or asset.name)
-    return f"odoo-job:{owner}:{via}"
+    return f"odoo-job:{owner}:{method or via}"
 
 
 def _uninstall(name: str) -> str:

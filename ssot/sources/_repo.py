@@ -36,7 +36,7 @@ WINDOW_BYTES = 1024 * 1024
 WINDOW_OVERLAP = 8192
 # Directories no repository scan should descend into: VCS data, dependency trees, virtualenvs,
 # local database clusters and tool caches. They are large and never hold the repository's own files.
-_SKIP_DIR_NAMES = frozenset({".git", ".hg", ".svn", "node_modules", ".pgdata", "__pycache__",
+_SKIP_DIR_NAMES = frozenset({".git", ".hg", ".svn", "node_modules", ".pgdata", "__pycache__", ".hypothesis",
                              ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox", ".checkov-venv"})
 
 

@@ -23,7 +23,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -33,11 +33,70 @@ import yaml
 from ssot.errors import SsotError
 from ssot.fingerprint import fingerprint, redact
 from ssot.inventory import Asset, Kind, Location, Phase, Store
+from ssot.shape import describe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHECKS_DIR = PROJECT_ROOT / "policies" / "checkov"
-FRAMEWORKS = ("secrets", "github_actions", "yaml")
+# checkov runs the IaC frameworks ssot's doctrine checks (policies/checkov) are written for, and only
+# those the tree has files for. Its secrets framework is opt-in (`ssot scan --checkov-secrets`): on
+# every corpus it found nothing our detectors missed, added false positives, and cost two orders of
+# magnitude more time (bench/results/scan.md).
+IAC_FRAMEWORKS = ("github_actions", "yaml")
+FRAMEWORKS = ("secrets", *IAC_FRAMEWORKS)  # everything, as `--checkov-secrets` runs it
 CHECK_FILTER = "CKV_SECRET_*,CKV_SSOT_*"
+IAC_CHECK_FILTER = "CKV_SSOT_*"
+_YAML = (".yml", ".yaml")
+# A Kubernetes-style manifest names its kind near the top; a file without it has nothing for the
+# YAML framework's CKV_SSOT_2 (a CronJob) to find.
+_KIND = re.compile(rb"^kind:\s*\S", re.MULTILINE)
+_SNIFF = 64 * 1024
+
+
+def _has_kind(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return _KIND.search(fh.read(_SNIFF)) is not None
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What checkov is run on: its frameworks and, for the IaC ones, exactly the files they check."""
+
+    frameworks: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # relative paths; empty with the secrets framework (the whole tree)
+
+
+# Above this many IaC files, checkov gets the directory instead of a command line of files.
+_MAX_FILE_ARGS = 500
+
+
+def plan_for(files: Iterable[tuple[str, Path]], *, secrets: bool = False) -> Plan:
+    """The checkov frameworks worth running over these (relative path, path) files, and the files.
+
+    checkov's YAML framework parses every YAML file it is pointed at, and a 2,000-file tree's 9 MB
+    of YAML cost it 70 s; pointed at the few files our checks are about (workflows, manifests with a
+    top-level `kind:`), it costs its start-up time.
+    """
+    found: set[str] = {"secrets"} if secrets else set()
+    targets: list[str] = []
+    for rel, path in files:
+        if not rel.endswith(_YAML):
+            continue
+        if rel.startswith(".github/workflows/") and rel.count("/") == 2:
+            found.add("github_actions")
+            targets.append(rel)
+        elif _has_kind(path):
+            found.add("yaml")
+            targets.append(rel)
+    frameworks = tuple(f for f in FRAMEWORKS if f in found)
+    whole_tree = secrets or len(targets) > _MAX_FILE_ARGS
+    return Plan(frameworks, () if whole_tree else tuple(targets))
+
+
+def frameworks_for(files: Iterable[tuple[str, Path]], *, secrets: bool = False) -> tuple[str, ...]:
+    return plan_for(files, secrets=secrets).frameworks
 DEFAULT_TIMEOUT = 900.0
 _SHA1 = re.compile(r"^[0-9a-f]{40}\Z")
 _MASK = "**********"
@@ -67,7 +126,8 @@ def find_checkov(repo: Path | None = None) -> str:
     tried: list[str] = []
     env = os.environ.get("SSOT_CHECKOV")
     if env:
-        tried.append(f"SSOT_CHECKOV={env}")
+        # An environment value is described, never quoted (it could be anything, a secret included).
+        tried.append(f"SSOT_CHECKOV (set to {describe(env)}, which is not an executable file)")
         if os.access(env, os.X_OK) and Path(env).is_file():
             return env
         raise CheckovNotFound(tried)
@@ -83,10 +143,16 @@ def find_checkov(repo: Path | None = None) -> str:
     raise CheckovNotFound(tried)
 
 
-def command(exe: str, root: Path, skip_paths: Sequence[str] = (), checks_dir: Path = CHECKS_DIR) -> list[str]:
-    cmd = [exe, "-d", str(root), "--framework", *FRAMEWORKS, "--external-checks-dir", str(checks_dir),
-           "--check", CHECK_FILTER, "--skip-download", "--enable-secret-scan-all-files",
-           "-o", "json", "--quiet"]
+
+
+def command(exe: str, root: Path, skip_paths: Sequence[str] = (), checks_dir: Path = CHECKS_DIR,
+            frameworks: Sequence[str] = FRAMEWORKS, files: Sequence[str] = ()) -> list[str]:
+    secrets = "secrets" in frameworks
+    # Explicit files (from our walk, .ssotignore applied) when given, else the directory.
+    target = [arg for rel in files for arg in ("-f", str(root / rel))] if files else ["-d", str(root)]
+    cmd = [exe, *target, "--framework", *frameworks, "--external-checks-dir", str(checks_dir),
+           "--check", CHECK_FILTER if secrets else IAC_CHECK_FILTER, "--skip-download",
+           *(["--enable-secret-scan-all-files"] if secrets else []), "-o", "json", "--quiet"]
     for p in skip_paths:
         cmd += ["--skip-path", p]
     return cmd
@@ -141,11 +207,12 @@ class CheckovRun:
 
     @classmethod
     def start(cls, root: Path, *, exe: str | None = None, skip_paths: Sequence[str] = (),
-              timeout: float = DEFAULT_TIMEOUT, checks_dir: Path = CHECKS_DIR) -> CheckovRun:
+              timeout: float = DEFAULT_TIMEOUT, checks_dir: Path = CHECKS_DIR,
+              frameworks: Sequence[str] = FRAMEWORKS, files: Sequence[str] = ()) -> CheckovRun:
         root = root.resolve()
         # Never from the scanned tree: a pull request could ship its own `.checkov-venv/bin/checkov`.
         exe = exe or find_checkov()
-        cmd = command(exe, root, skip_paths, checks_dir)
+        cmd = command(exe, root, skip_paths, checks_dir, frameworks, files)
         memory_mb = _memory_limit_mb()
         # Temporary files, not pipes: we do not read while checkov writes, and a full pipe would
         # block it.

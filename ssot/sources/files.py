@@ -6,11 +6,14 @@ jobs scheduled from SQL migrations.
 - `crontab`, `*.crontab`, `*.cron`, files in a `cron.d/` directory and systemd `.timer` units
   → SCHEDULE (store CRONTAB): work scheduled outside pg_cron/n8n;
 - `cron.schedule('name', 'schedule', $$command$$)` in `.sql` files → CRON_JOB (scheduler pg_cron),
-  with the command scrubbed of secret literals.
+  with the command scrubbed of secret literals;
+- what `.sql` files grant to the data API's roles (anon, authenticated, PUBLIC) → GRANT and
+  DEFAULT_PRIVILEGE (see `sql_grants`).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
@@ -18,13 +21,18 @@ from pathlib import PurePosixPath
 from ssot.detectors import scan_text
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_asset
+from ssot.sources.sql_grants import sql_grants
 
 _STACK_FILE = re.compile(r"(^|/)Pulumi\.[^/]+\.ya?ml\Z")
-_JUSTIFIED = re.compile(r"ssot:\s*justified\b.*?\breason=(\"[^\"]+\"|'[^']+'|\S+)")
+_JUSTIFIED = re.compile(r"ssot:\s*justified\b")
+_REASON_KEY = re.compile(r"\breason=")
+_REASON_VALUE = re.compile(r"(\"[^\"]+\"|'[^']+'|\S+)")
 _CRON_FIELD = r"[\d*/,\-A-Za-z?LW#]+"
-_CRON_LINE = re.compile(rf"^\s*((?:{_CRON_FIELD}\s+){{4}}{_CRON_FIELD})\s+(.+?)\s*\Z")
+# The command is matched greedily and stripped after: a lazy `(.+?)\s*` before the end retried the end of the
+# line at every character, quadratic in a line of spaces.
+_CRON_LINE = re.compile(rf"^\s*((?:{_CRON_FIELD}\s+){{4}}{_CRON_FIELD})\s+(\S.*)")
 _CRON_MACRO = re.compile(
-    r"^\s*(@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly))\s+(.+?)\s*\Z")
+    r"^\s*(@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly))\s+(\S.*)")
 _ENV_ASSIGN = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*=")
 
 
@@ -39,8 +47,23 @@ def is_crontab(rel: str) -> bool:
 
 
 def justification(text: str) -> str | None:
-    m = _JUSTIFIED.search(text)
-    return m.group(1).strip("\"'") if m else None
+    """The reason of the first `ssot: justified ... reason=...` comment (the reason on its line).
+
+    Only the first marker of a line is tried: a later one on the same line cannot have a reason
+    the first lacks, and trying each (a lazy `.*?` per marker) was quadratic in a long line.
+    """
+    pos = 0
+    while m := _JUSTIFIED.search(text, pos):
+        eol = text.find("\n", m.end())
+        eol = len(text) if eol == -1 else eol
+        key = _REASON_KEY.search(text, m.end(), eol)
+        while key:
+            value = _REASON_VALUE.match(text, key.end())
+            if value:
+                return value.group(1).strip("\"'")
+            key = _REASON_KEY.search(text, key.end(), eol)
+        pos = eol
+    return None
 
 
 def crontab_schedules(text: str, rel: str) -> list[Asset]:
@@ -59,7 +82,7 @@ def crontab_schedules(text: str, rel: str) -> list[Asset]:
         m = _CRON_MACRO.match(line) or _CRON_LINE.match(line)
         if not m:
             continue
-        schedule, rest = m.group(1), m.group(2)
+        schedule, rest = m.group(1), m.group(2).rstrip()
         user = None
         if has_user:
             user, _, rest = rest.partition(" ")
@@ -94,40 +117,81 @@ def _timer_schedules(text: str, rel: str, reason: str | None) -> list[Asset]:
 # --- pg_cron jobs scheduled from SQL ------------------------------------------------------------
 
 _CRON_CALL = re.compile(r"\bcron\s*\.\s*schedule(?:_in_database)?\s*\(", re.IGNORECASE)
-_SQL_STRING = re.compile(r"\$([A-Za-z_]*)\$(.*?)\$\1\$|'((?:[^']|'')*)'", re.DOTALL)
 
 
-def _call_end(text: str, start: int) -> int:
-    """Offset just past the `)` closing the call whose `(` is at start-1, skipping SQL strings."""
+_TOKEN = re.compile(r"[()']|\$[A-Za-z_]*\$")
+
+
+def _scan_call(text: str, start: int, limit: int) -> tuple[int, list[str]]:
+    """From just after a call's `(`: the offset just past its closing `)`, and its first three SQL
+    string literals ('...' with '' escapes, $tag$...$tag$).
+
+    Never past `limit` (the next call's start): a call that has not closed by then ends there, and a
+    string still open there ends there too. Each scan covers only the text up to the next call, so
+    parsing a file is linear however its calls are nested or left open (scanning every call to the
+    end of the file made 84 KB of `select cron.schedule(` take 50 s).
+    """
     depth = 1
-    i = start
-    while i < len(text):
-        m = _SQL_STRING.match(text, i)
-        if m:
-            i = m.end()
-            continue
-        c = text[i]
-        if c == "(":
+    pos = start
+    strings: list[str] = []
+    while True:
+        t = _TOKEN.search(text, pos, limit)
+        if t is None:
+            return limit, strings
+        tok = t.group()
+        if tok == "(":
             depth += 1
-        elif c == ")":
+            pos = t.end()
+            continue
+        if tok == ")":
             depth -= 1
+            pos = t.end()
             if depth == 0:
-                return i + 1
-        i += 1
-    return len(text)
+                return pos, strings
+            continue
+        if tok == "'":
+            close = t.end()
+            while True:
+                close = text.find("'", close, limit)
+                if close == -1 or text[close + 1:close + 2] != "'" or close + 1 >= limit:
+                    break
+                close += 2
+            value = text[t.end():limit if close == -1 else close].replace("''", "'")
+            end = limit if close == -1 else close + 1
+        else:
+            close = text.find(tok, t.end(), limit)
+            value = text[t.end():limit if close == -1 else close]
+            end = limit if close == -1 else close + len(tok)
+        if len(strings) < 3:
+            strings.append(value)
+        if close == -1:
+            return limit, strings
+        pos = end
+
+
+class _Lines:
+    """1-based line of an offset, by binary search over the line breaks: linear overall, where
+    counting from the start of the text at every match was quadratic."""
+
+    def __init__(self, text: str) -> None:
+        self.breaks = [m.start() for m in re.finditer("\n", text)]
+
+    def __call__(self, offset: int) -> int:
+        return bisect.bisect_left(self.breaks, offset) + 1
 
 
 def sql_cron_jobs(text: str, rel: str) -> tuple[list[Asset], set[int]]:
     """CRON_JOB assets for `cron.schedule(...)` calls, and the lines those calls span."""
     jobs: list[Asset] = []
     lines: set[int] = set()
-    for call in _CRON_CALL.finditer(text):
-        end = _call_end(text, call.end())
-        first = text.count("\n", 0, call.start()) + 1
-        last = text.count("\n", 0, end) + 1
+    line_of = _Lines(text)
+    calls = list(_CRON_CALL.finditer(text))
+    for i, call in enumerate(calls):
+        limit = calls[i + 1].start() if i + 1 < len(calls) else len(text)
+        end, args = _scan_call(text, call.end(), limit)
+        first = line_of(call.start())
+        last = line_of(end)
         lines.update(range(first, last + 1))
-        args = [m.group(2) if m.group(2) is not None else m.group(3).replace("''", "'")
-                for m in _SQL_STRING.finditer(text, call.end(), end)]
         if len(args) >= 3:
             name, schedule, command = args[0], args[1], args[2]
         elif len(args) == 2:
@@ -160,16 +224,19 @@ def sql_tables(text: str, rel: str) -> list[Asset]:
     files' schema declarations.
     """
     out: list[Asset] = []
-    for m in _CREATE_TABLE.finditer(text):
+    line_of = _Lines(text)
+    tables = list(_CREATE_TABLE.finditer(text))
+    for i, m in enumerate(tables):
         schema = (m.group(1) or "public").lower()
         table = m.group(2).lower()
-        end = _call_end(text, m.end())
+        limit = tables[i + 1].start() if i + 1 < len(tables) else len(text)
+        end, _ = _scan_call(text, m.end(), limit)
         body = text[m.end():end]
         columns = [c.lower() for c in _COLUMN.findall(body.replace(",", ",\n"))
                    if c.lower() not in _CONSTRAINT_WORDS]
         out.append(Asset(
             kind=Kind.TABLE, store=Store.POSTGRES, name=f"{schema}.{table}", phase=Phase.STATIC,
-            location=Location(path=rel, line=text.count("\n", 0, m.start()) + 1),
+            location=Location(path=rel, line=line_of(m.start())),
             props={"schema": schema, "table": table, "domain": None, "columns": columns},
         ))
     return out
@@ -194,6 +261,7 @@ def scan_files(files: Iterable[RepoFile], namer: SecretNamer | None = None) -> l
             jobs, cron_lines = sql_cron_jobs(text, f.rel)
             out.extend(jobs)
             out.extend(sql_tables(text, f.rel))
+            out.extend(sql_grants(text, f.rel))
         if is_crontab(f.rel):
             out.extend(crontab_schedules(text, f.rel))
             cron_lines = set(range(1, text.count("\n") + 2))

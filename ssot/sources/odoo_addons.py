@@ -41,7 +41,8 @@ from ssot.sources._repo import RepoFile, SecretNamer, read_text, scrub, secret_a
 MANIFESTS = ("__manifest__.py", "__openerp__.py")
 SECRET_KEY = re.compile(
     r"(secret|token|passw|pwd|api[_.\-]?key|apikey|private[_.\-]?key|credential|access[_.\-]?key|"
-    r"signing[_.\-]?key|auth[_.\-]?key)", re.IGNORECASE)
+    r"signing[_.\-]?key|auth[_.\-]?key|security[_.\-]?key|webhook[_.\-]?key|hmac[_.\-]?key|"
+    r"encryption[_.\-]?key)", re.IGNORECASE)
 # Field types that can hold a secret string; a Boolean named `use_token` or a Datetime named
 # `token_expiry` cannot.
 _TEXT_FIELDS = frozenset({"Char", "Text", "Binary", "Html"})
@@ -173,6 +174,8 @@ def parse_xml(text: str, rel: str) -> Node:
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     root = Node("#document", {}, 1)
     stack = [root]
+    # Text arrives in many pieces; joined once per element (`+=` on each was quadratic).
+    texts: list[list[str]] = [[]]
 
     def refuse(*_: Any) -> None:
         raise AddonError(f"{rel}:{parser.CurrentLineNumber}: expected no DTD or entity declarations")
@@ -181,12 +184,13 @@ def parse_xml(text: str, rel: str) -> Node:
         n = Node(tag, attrs, parser.CurrentLineNumber)
         stack[-1].children.append(n)
         stack.append(n)
+        texts.append([])
 
     def end(_tag: str) -> None:
-        stack.pop()
+        stack.pop().text = "".join(texts.pop())
 
     def chars(data: str) -> None:
-        stack[-1].text += data
+        texts[-1].append(data)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -347,7 +351,29 @@ def _ast_value(node: ast.AST, src: str) -> Any:
                     and ((isinstance(sub.func, ast.Name) and sub.func.id == "ref")
                          or (isinstance(sub.func, ast.Attribute) and sub.func.attr == "ref"))):
                 return sub.args[0].value
-        return ast.get_source_segment(src, node)
+        return _source_segment(src, node)
+
+
+_LINES_OF: dict[str, list[str]] = {}
+
+
+def _source_segment(src: str, node: ast.AST) -> str | None:
+    """`ast.get_source_segment`, with the source split into lines once per file: the stdlib splits
+    the whole source on every call, which made 4,000 cron calls in one file take 115 s."""
+    lines = _LINES_OF.get(src)
+    if lines is None:
+        _LINES_OF.clear()
+        lines = _LINES_OF[src] = io.StringIO(src, newline="").readlines()
+    first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+    col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+    if first is None or last is None or col is None or end_col is None or not 0 < first <= last <= len(lines):
+        return None
+    first, last = first - 1, last - 1
+    if first == last:
+        return lines[first].encode()[col:end_col].decode(errors="replace")
+    head = lines[first].encode()[col:].decode(errors="replace")
+    tail = lines[last].encode()[:end_col].decode(errors="replace")
+    return head + "".join(lines[first + 1:last]) + tail
 
 
 def _ast_dict(node: ast.Dict, src: str) -> dict[str, Any]:
@@ -402,11 +428,14 @@ def xml_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) ->
                                       cron=name))
         elif model in _QUEUE_JOB_MODELS:
             # queue.job.function records declare which methods run as jobs (model_id + method).
-            target = _model_from_ref(_field_value(fields.get("model_id")))
+            ref = _field_value(fields.get("model_id"))
+            target = _model_from_ref(ref)
             method = _field_value(fields.get("method"))
-            out.append(_job_asset(rel, rec.line, "queue.job", addon, model=target or model,
-                                  method=method if method and _METHOD.fullmatch(method) else None,
-                                  defined_in="xml"))
+            job = _job_asset(rel, rec.line, "queue.job", addon, model=target or model,
+                             method=method if method and _METHOD.fullmatch(method) else None, defined_in="xml")
+            if target and ref:
+                job.props["model_ref"] = ref.split(".")[-1]
+            out.append(job)
         elif model == "ir.config_parameter":
             pkey = _field_value(fields.get("key"))
             if pkey:
@@ -460,25 +489,41 @@ def _eval_args(fn: Node) -> list[Any]:
 # --- CSV ----------------------------------------------------------------------------------------
 
 
+_CRON_CSV = ("ir_cron.csv", "ir.cron.csv")
+_PARAM_CSV = ("ir_config_parameter.csv", "ir.config_parameter.csv")
+
+
 def csv_assets(text: str, rel: str, addon: Addon | None, loaded: bool | None) -> list[Asset]:
     base = PurePosixPath(rel).name.lower()
     out: list[Asset] = []
+    if base not in _CRON_CSV + _PARAM_CSV:
+        return out
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
-    except (StopIteration, csv.Error):
+    except StopIteration:
         return out
+    except csv.Error:
+        raise AddonError(f"{rel}:{reader.line_num}: expected well-formed CSV") from None
     cols = [h.strip() for h in header]
-    for row in reader:
+    # A malformed row must not end the scan nor silently drop the rows after it.
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise AddonError(f"{rel}:{reader.line_num}: expected well-formed CSV") from None
         values = {c: (row[i] if i < len(row) else None) for i, c in enumerate(cols)}
         line = reader.line_num
-        if base in ("ir_cron.csv", "ir.cron.csv"):
+        if base in _CRON_CSV:
             model_ref = values.get("model_id:id") or values.get("model_id/id") or values.get("model_id")
             vals: dict[str, Any] = {**values, "model_id": model_ref}
             out.append(_cron_from_values(vals, name=_xmlid(addon, values.get("id")) or f"{rel}:{line}",
                                          addon=addon, rel=rel, line=line, defined_in="csv", loaded=loaded,
                                          extra={"label": values.get("name")}))
-        elif base in ("ir_config_parameter.csv", "ir.config_parameter.csv") and values.get("key"):
+        elif base in _PARAM_CSV and values.get("key"):
             out.append(_param_asset(str(values["key"]), values.get("value"), rel, line, "csv"))
     return out
 
@@ -537,6 +582,7 @@ class _PyVisitor(ast.NodeVisitor):
         self.delays_seen: set[int] = set()
         self.cast_params: dict[int, str] = {}
         self.typed_params: dict[str, str] = {}  # parameter key -> the type its value is used as
+        self.models_seen: set[str] = set()
         self.jobs_skipped = is_test_path(rel)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -559,6 +605,8 @@ class _PyVisitor(ast.NodeVisitor):
                 if isinstance(val, str) and (target == "_name" or model is None):
                     model = val
         self.model.append(model)
+        if model:
+            self.models_seen.add(model)
         if model in _QUEUE_JOB_MODELS:
             self._job(node, "queue.job", model, None)
         if model:
@@ -611,12 +659,17 @@ class _PyVisitor(ast.NodeVisitor):
                                    method=method))
 
     def _receiver_model(self, node: ast.AST) -> str | None:
-        """`env['x.y']...` names its model; `self`/`records` is the enclosing class's model."""
+        """`env['x.y']...` names its model; `self` (and `self.sudo()`, `self.browse(...)`…) is the
+        enclosing class's; any other receiver (`orders.with_delay()`) is of a model we do not know."""
         for sub in ast.walk(node):
             if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) \
                     and isinstance(sub.slice.value, str) and _ODOO_MODEL.fullmatch(sub.slice.value):
                 return sub.slice.value
-        return self.model[-1] if self.model else None
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        if isinstance(node, ast.Name) and node.id == "self":
+            return self.model[-1] if self.model else None
+        return None
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if isinstance(node.slice, ast.Constant) and node.slice.value in _QUEUE_JOB_MODELS:
@@ -686,25 +739,59 @@ class _PyVisitor(ast.NodeVisitor):
                                        method=_code_method(cron.props.get("code")), cron=name))
 
 
-def python_scan(text: str, rel: str, addon: Addon | None) -> tuple[list[Asset], dict[str, str]]:
-    """Assets of one Python file, and the parameters whose value it uses as a number or a boolean."""
+@dataclass
+class PyFacts:
+    """What one Python file says beyond its assets, for judging the others'."""
+
+    typed_params: dict[str, str] = field(default_factory=dict)  # parameter key -> type its value is used as
+    models: set[str] = field(default_factory=set)  # models its classes define or inherit
+
+    def update(self, other: PyFacts) -> None:
+        self.typed_params.update(other.typed_params)
+        self.models |= other.models
+
+
+def python_scan(text: str, rel: str, addon: Addon | None) -> tuple[list[Asset], PyFacts]:
+    """Assets of one Python file, and the facts (typed parameters, models) the scanner needs later."""
     try:
         tree = ast.parse(text, filename=rel)
     except SyntaxError as exc:
         raise AddonError(f"{rel}:{exc.lineno}: expected valid Python (syntax error)") from None
     v = _PyVisitor(text, rel, addon)
     v.visit(tree)
-    return v.out, v.typed_params
+    return v.out, PyFacts(v.typed_params, v.models_seen)
 
 
 def python_assets(text: str, rel: str, addon: Addon | None) -> list[Asset]:
     return python_scan(text, rel, addon)[0]
 
 
-def judge_by_usage(assets: Sequence[Asset], typed: dict[str, str]) -> None:
+def resolve_model_refs(assets: Sequence[Asset], models: set[str]) -> None:
+    """`ref="base_import.model_base_import_import"` cannot be read back (`_` or `.`?); a model the
+    addons define or inherit with that xml id spelling is the one meant."""
+    known = {"model_" + m.replace(".", "_"): m for m in models}
+    for a in assets:
+        ref = a.props.pop("model_ref", None)
+        if ref in known:
+            a.props["model"] = known[ref]
+    # A job whose receiver's model the code does not say takes it from the addon's queue.job.function
+    # record for the same method, when there is exactly one.
+    declared: dict[tuple[Any, Any], set[str]] = {}
+    for a in assets:
+        if a.kind is Kind.ODOO_JOB and a.props.get("defined_in") == "xml" and a.props.get("method") \
+                and a.props.get("model"):
+            declared.setdefault((a.props.get("addon"), a.props["method"]), set()).add(a.props["model"])
+    for a in assets:
+        if a.kind is Kind.ODOO_JOB and a.props.get("model") is None and a.props.get("method"):
+            candidates = declared.get((a.props.get("addon"), a.props["method"]), set())
+            if len(candidates) == 1:
+                a.props["model"] = next(iter(candidates))
+
+
+def judge_by_usage(assets: Sequence[Asset], facts: PyFacts) -> None:
     """A parameter whose value nothing states but whose code reads it as `int(...)` holds a number."""
     for a in assets:
-        kind = typed.get(a.name)
+        kind = facts.typed_params.get(a.name)
         if a.kind is Kind.ODOO_PARAMETER and kind and a.props.get("judged_by") == "key":
             a.props.update(looks_secret=False, value_kind=kind, judged_by="usage")
             a.fingerprint = None
@@ -748,7 +835,7 @@ def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: Secre
     out: list[Asset] = []
     problems: list[str] = []
     xml_crons: dict[str, int] = {}
-    typed: dict[str, str] = {}
+    facts = PyFacts()
     for f in files:
         addon = addon_of(f.rel, addons)
         if addon is None:
@@ -767,9 +854,9 @@ def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: Secre
             elif suffix == ".csv":
                 out.extend(csv_assets(text, f.rel, addon, loaded))
             elif suffix == ".py" and PurePosixPath(f.rel).name not in MANIFESTS:
-                found, used_as = python_scan(text, f.rel, addon)
+                found, py_facts = python_scan(text, f.rel, addon)
                 out.extend(found)
-                typed.update(used_as)
+                facts.update(py_facts)
         except AddonError as exc:
             problems.append(f"odoo-addons: {exc}")
         except RecursionError:
@@ -777,7 +864,8 @@ def scan_addons(files: Sequence[RepoFile], addons: Sequence[Addon], namer: Secre
         for m in scan_text(text, f.rel):
             out.append(secret_asset(m, f.rel, "odoo-addon", Store.REPOSITORY,
                                     namer.name(Store.REPOSITORY, f.rel, m.secret_type)))
-    judge_by_usage(out, typed)
+    judge_by_usage(out, facts)
+    resolve_model_refs(out, facts.models)
     out.extend(job_runner_modules(addons))
     # A manifest that loads a cron data file we could not see (absent from the repository) still
     # declares a scheduled action.

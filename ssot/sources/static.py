@@ -1,6 +1,7 @@
 """The static source: one walk of the repository, every static scanner once, one Inventory.
 
-checkov (the real CLI) is started first, in the background; our own scanners (Odoo addons, GitHub
+checkov (the real CLI) is started after the walk, in the background, with only the IaC frameworks
+the tree has files for (its secrets framework on request); our own scanners (Odoo addons, GitHub
 workflows, plain files, stack config) run while it works; then its report is mapped and merged.
 The same secret on the same line, flagged by checkov and by our detectors, becomes one asset
 naming both. Locations are relative to the scanned root. `.ssotignore` (gitignore-style globs)
@@ -23,11 +24,11 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ssot.errors import ConfigError
 from ssot.inventory import Asset, Inventory, Kind, Phase, Store
-from ssot.safefile import NotRead, decode, read_bytes
+from ssot.safefile import NotRead, decode, read_bytes, remove_tree
 from ssot.sources import checkov as ck
 from ssot.sources._repo import (
     MAX_FILE_BYTES,
@@ -40,7 +41,7 @@ from ssot.sources._repo import (
     walk,
 )
 from ssot.sources.files import is_crontab, is_stack_file, scan_files
-from ssot.sources.odoo_addons import Addon, addon_of, find_addons, scan_addons
+from ssot.sources.odoo_addons import MANIFESTS, Addon, addon_of, find_addons, scan_addons
 from ssot.sources.workflows import is_workflow, scan_workflows
 
 __all__ = ["collect_static", "walk"]
@@ -110,31 +111,50 @@ def _unique_names(assets: list[Asset]) -> None:
 
 
 def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | None = None,
-                   checkov_timeout: float = ck.DEFAULT_TIMEOUT) -> Inventory:
-    """Every static asset under root. Raises CheckovNotFound (exit 2) when checkov is wanted but absent."""
+                   checkov_timeout: float = ck.DEFAULT_TIMEOUT, checkov_secrets: bool = False,
+                   only: set[str] | None = None) -> Inventory:
+    """Every static asset under root. Raises CheckovNotFound (exit 2) when checkov is wanted but absent.
+
+    checkov runs only the frameworks the tree has files for (`ck.plan_for`); its secrets framework
+    only with `checkov_secrets`. With `only` (relative paths: what changed), only those files are
+    scanned; the whole tree is still walked, so that a changed file is read as part of its Odoo addon.
+    """
     root = Path(root)
     if not root.is_dir():
         raise ConfigError.single(str(root), "", "an existing directory to scan")
     rules = load_ignore(root)
     inv = Inventory(phases={Phase.STATIC})
+    # The walk comes first (it is cheap) so that checkov is started only for what the tree holds.
     files, not_read = walk(root, rules)
+    if only is not None:
+        not_read = [line for line in not_read if any(line.startswith(f"{rel}:") or line == rel for rel in only)]
     inv.incomplete.extend(f"not read: {line}" for line in not_read)
+    selected = files if only is None else [f for f in files if f.rel in only]
+    plan = ck.plan_for(((f.rel, f.path) for f in selected if not f.large),
+                       secrets=checkov_secrets and only is None) if use_checkov else ck.Plan()
+    if only is not None and checkov_secrets and use_checkov:
+        # the secrets framework on the changed files only (checkov reads the files it is given)
+        plan = ck.Plan(("secrets", *plan.frameworks), tuple(f.rel for f in selected if not f.large))
 
     run: ck.CheckovRun | None = None
-    staging: tempfile.TemporaryDirectory[str] | None = None
+    staging: str | None = None
     try:
-        if use_checkov:
+        if plan.frameworks:
             exe = checkov_exe or ck.find_checkov()
             # checkov reads only a private copy of what passed the walk's filter (regular files,
-            # no symlink, nothing outside the tree, nothing ignored, no YAML bomb), never the tree.
-            staging = tempfile.TemporaryDirectory(prefix="ssot-checkov-")
-            inv.incomplete.extend(stage(files, Path(staging.name)))
+            # no symlink, nothing outside the tree, nothing ignored, no YAML bomb), never the tree;
+            # and of that, only the files its frameworks are run on.
+            staging = tempfile.mkdtemp(prefix="ssot-checkov-")
+            wanted = set(plan.files) if plan.files else None
+            inv.incomplete.extend(stage([f for f in selected if wanted is None or f.rel in wanted],
+                                        Path(staging)))
             try:
-                run = ck.CheckovRun.start(Path(staging.name), exe=exe, timeout=checkov_timeout)
+                run = ck.CheckovRun.start(Path(staging), exe=exe, timeout=checkov_timeout,
+                                          frameworks=plan.frameworks, files=plan.files)
             except ck.CheckovFailed as exc:
                 inv.incomplete.append(f"checkov: {exc}")
         try:
-            ours, problems, odoo_roots = _scan_ours(files)
+            ours, problems, odoo_roots = _scan_ours(files, only)
         except BaseException:
             if run is not None:
                 run.kill()
@@ -152,7 +172,7 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
                 inv.incomplete.append(f"checkov: {exc}")
     finally:
         if staging is not None:
-            staging.cleanup()
+            remove_tree(staging)
 
     extra = _merge_schedules(ours, _merge_secrets(ours, theirs))
     assets = ours + extra
@@ -174,6 +194,7 @@ def stage(files: Sequence[RepoFile], dest: Path) -> list[str]:
     from ssot.yamlpos import compose_all
 
     withheld: list[str] = []
+    made: set[str] = {""}
     for f in files:
         if f.large:
             continue
@@ -191,18 +212,39 @@ def stage(files: Sequence[RepoFile], dest: Path) -> list[str]:
                     at = f"{f.rel}:{issue.line}" if issue.line else f.rel
                     withheld.append(f"checkov: not given {at}: expected {issue.expected}")
                     continue
-        target = dest / f.rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        parent, _, _ = f.rel.rpartition("/")
+        _make_dirs(dest, parent, made)
+        fd = os.open(dest / f.rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
     return withheld
 
 
-def _scan_ours(files: list[RepoFile]) -> tuple[list[Asset], list[str], list[str]]:
+def _make_dirs(dest: Path, rel_dir: str, made: set[str]) -> None:
+    # One level at a time: Path.mkdir(parents=True) recurses per level, and a hostile tree can be
+    # 1,000 directories deep.
+    if rel_dir in made:
+        return
+    parts = rel_dir.split("/")
+    for i in range(1, len(parts) + 1):
+        sub = "/".join(parts[:i])
+        if sub not in made:
+            os.mkdir(dest / sub, 0o700)
+            made.add(sub)
+
+
+def _scan_ours(files: list[RepoFile], only: set[str] | None = None) -> tuple[list[Asset], list[str], list[str]]:
     small = [f for f in files if not f.large]
-    large = [f for f in files if f.large]
     addons, problems = find_addons(small)
+    if only is not None:
+        # Addons are found in the whole tree; only those a change touches are read, and only the
+        # changed files in them (a manifest's problems count only when the manifest changed).
+        touched = {id(a) for f in only if (a := addon_of(f, addons)) is not None}
+        problems = [p for p in problems if any(p.startswith(f"odoo-addons: {m}:") for m in only)]
+        addons = [a for a in addons if id(a) in touched]
+        files = [f for f in files if f.rel in only]
+        small = [f for f in files if not f.large]
+    large = [f for f in files if f.large]
     namer = SecretNamer()
     addon_files, workflow_files, plain = [], [], []
     for f in small:
@@ -247,7 +289,9 @@ def _scan_large(files: list[RepoFile], addons: Sequence[Addon], namer: SecretNam
             continue
         for m in matches:
             assets.append(secret_asset(m, f.rel, context, store, namer.name(store, f.rel, m.secret_type)))
-        if f.rel.lower().endswith(".sql") or is_crontab(f.rel) or context != "file":
+        # (a manifest too: padded past the limit it would otherwise hide its whole addon)
+        if (f.rel.lower().endswith(".sql") or is_crontab(f.rel) or context != "file"
+                or PurePosixPath(f.rel).name in MANIFESTS):
             problems.append(f"not parsed: {f.rel}: larger than {MAX_FILE_BYTES} bytes (secret literals "
                             "scanned; its jobs, tables and schedules not read)")
     return assets, problems

@@ -24,6 +24,7 @@ from psycopg import sql
 from ssot.findings import Finding
 from ssot.names import RESERVED_ROLES
 from ssot.reporters._report import Report, finding_dict, suppression_of
+from ssot.shape import describe
 from ssot.store.errors import StoreConfigError
 
 AGENT_VIEWS = ("open_findings", "suppressed_findings", "finding_lifecycle", "run_history", "run_finding_history",
@@ -200,8 +201,9 @@ def grant_agent_read(conn: psycopg.Connection, roles: Iterable[str]) -> list[str
     with conn.transaction():
         for role in sorted(set(roles)):
             if not _ROLE.match(role) or role in RESERVED_ROLES:
-                raise StoreConfigError(f"agent role {role!r}: expected a lowercase role name matching "
-                                       "[a-z_][a-z0-9_]* (at most 63 characters), not one of Supabase's own roles")
+                raise StoreConfigError(f"agent role: expected a lowercase role name matching [a-z_][a-z0-9_]* (at "
+                                       "most 63 characters), not one of Supabase's own roles; got "
+                                       f"{role if role in RESERVED_ROLES else describe(role)}")
             found = conn.execute(
                 "SELECT r.rolsuper, r.rolname = current_user"
                 " OR EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname = 'audit' AND t.tableowner = r.rolname)"

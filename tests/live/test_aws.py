@@ -115,7 +115,7 @@ def test_policy_actions_are_exactly_the_calls_made(tmp_path: Path, moto: str, fa
     for st in policy["Statement"]:  # reads only, and value reads scoped to the platform's names
         assert all(a.split(":")[1].startswith(("Get", "List")) for a in st["Action"])
         if "secretsmanager:GetSecretValue" in st["Action"]:
-            assert st["Resource"] == "arn:aws:secretsmanager:*:*:*:acme/*"
+            assert st["Resource"] == "arn:aws:secretsmanager:*:*:secret:acme/*"
         if "ssm:GetParametersByPath" in st["Action"]:
             assert st["Resource"] == "arn:aws:ssm:*:*:parameter/acme/*"
 
@@ -182,6 +182,17 @@ def test_denied_on_one_secret_names_the_action_and_arn(tmp_path: Path, moto: str
     assert names == {"acme/stripe_api_key", "acme/db/binary"}  # the others are still read
     assert len(list(result.inventory.of(Kind.AWS_PARAMETER))) == 2
     assert CANARY not in all_text(result.gaps, result.inventory.assets)  # the server's text is not quoted
+
+
+def test_kms_refusal_names_kms_decrypt(tmp_path: Path, moto: str, fault_proxy: Any) -> None:
+    arns = _seed(moto)
+    proxy = fault_proxy(moto)
+    proxy.fail_when(arns["acme/stripe_api_key"].encode(), 400, {"Content-Type": "application/x-amz-json-1.1"},
+                    json.dumps({"__type": "DecryptionFailure", "Message": "KMS refused"}).encode())
+    result = SOURCE.collect(_platform(tmp_path, proxy.url), _ctx())
+    assert [(g.object, g.permission) for g in result.gaps] == [
+        ("secretsmanager secret acme/stripe_api_key", f"kms:Decrypt on the KMS key of {arns['acme/stripe_api_key']}")]
+    assert len(list(result.inventory.of(Kind.AWS_SECRET))) == 2
 
 
 def test_throttled_then_success_is_complete(tmp_path: Path, moto: str, fault_proxy: Any) -> None:

@@ -291,3 +291,36 @@ def test_hostile_names_and_answers(tmp_path: Path, standin: Any, monkeypatch: py
     result = SOURCE.collect(_platform(tmp_path, s.url), _ctx())
     assert ("ir.cron (fields_get)", "unexpected response (response larger than 2000 bytes)") in [
         (g.object, g.reason) for g in result.gaps]
+
+
+def test_json2_against_an_older_odoo_says_which_protocol(tmp_path: Path, standin: Any) -> None:
+    s = standin("17.0")
+    result = SOURCE.collect(_platform(tmp_path, s.url, "json2"), _ctx(API_KEY))
+    assert [g.object for g in result.gaps] == ["login"]
+    assert "audit.odoo.protocol: xmlrpc" in result.gaps[0].reason and not result.inventory.assets
+
+
+def test_not_xml_rpc_at_all_is_a_gap(tmp_path: Path) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    class Junk(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b"<html><body>502 from a proxy that is not Odoo</body"  # not even well-formed
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Junk)
+    Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        result = SOURCE.collect(_platform(tmp_path, f"http://127.0.0.1:{httpd.server_address[1]}"), _ctx())
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert [(g.object, g.reason) for g in result.gaps] == [("login", "unexpected response")]

@@ -202,6 +202,8 @@ def test_drift(case: Case, phase: Phase, monkeypatch: pytest.MonkeyPatch, tmp_pa
         # a secret's value, a command and a description are never rendered
         assert FP_A not in f.propose + f.explain and FP_B not in f.propose + f.explain
         assert "withheld" not in f.propose and "hunter2" not in f.propose + f.explain
+        # the verdict, where the HTML report groups drift (ssot.reporters.html.DRIFT_KIND_KEYS)
+        assert f.metadata["drift_kind"] == f.subject.split(":", 1)[0]
 
 
 def test_summary_counts_per_verdict_and_coverage() -> None:

@@ -58,6 +58,18 @@ TEST_PY = Location(path="addons/acme/tests/test_login.py", line=18, column=20)
 CONFTEST = Location(path="tests/conftest.py", line=5)
 
 
+COMMIT = "0123456789ab" + "c" * 28
+HISTORY_LOC = Location(path="scripts/old.py", line=3, column=7, object=f"commit {COMMIT}")
+
+
+def history(phase: Phase, path: str = "scripts/old.py", still: bool = True) -> Asset:
+    return Asset(Kind.SECRET_LITERAL, Store.REPOSITORY, f"{path}:Stripe live secret key@{COMMIT[:12]}", phase,
+                 dataclasses.replace(HISTORY_LOC, path=path),
+                 props={"secret_type": "Stripe live secret key", "detector": "StripeSecretKeyDetector",
+                        "context": "git-history", "redacted": "sk_l…(32 chars)", "commit": COMMIT,
+                        "author_date": "2024-03-01T10:00:00+01:00", "still_in_head": still}, fingerprint="f" * 64)
+
+
 def scanned(phase: Phase, *files: tuple[str, str]) -> list[Asset]:
     """What the static source makes of these texts: detectors, then false-positive filters."""
     return [dataclasses.replace(a, phase=phase) for rel, text in files for a in secret_assets(text, rel, "file")]
@@ -226,6 +238,18 @@ CASES = [
                metadata_has={"test_fixture": False}),
         # the same key name outside test code: not a test path, full severity
         Expect("odoo-addon:addons/acme/models/login.py:Generic secret", Severity.CRITICAL, SYNC_PY),
+    ]),
+    Case("violation: committed to the git history", lambda p: [history(p, still=False), history(p, "ops/env")],
+         expect=[
+        Expect("git-history:scripts/old.py:Stripe live secret key@0123456789ab", Severity.CRITICAL, HISTORY_LOC,
+               explain_has=["introduced in commit 0123456789ab (authored 2024-03-01T10:00:00+01:00)",
+                            "no longer in HEAD, but every clone still has it"],
+               propose_has=["1. Rotate the credential now", "HEAD no longer holds it",
+                            "git filter-repo --replace-text", "--invert-paths --path scripts/old.py"],
+               metadata_has={"still_in_head": False, "commit": COMMIT}),
+        Expect("git-history:ops/env:Stripe live secret key@0123456789ab", Severity.CRITICAL,
+               dataclasses.replace(HISTORY_LOC, path="ops/env"),
+               explain_has=["still in HEAD"], propose_has=["2. Remove it from ops/env"]),
     ]),
     Case("fixed", lambda p: [vault(p, "secret-config"), cron(p, [])]),
     # The doctrine has no exception for hardcoding: a justification does not silence it.

@@ -101,7 +101,11 @@ CASES = [
         # queue.job machinery without a method: one finding per addon
         job(p, "queue.job", model="queue.job", method=None, loc=PY),
         job(p, "queue.job", model="queue.job.channel", method=None, loc=PY2),
+        # a receiver of unknown model: the addon and the method
+        job(p, model=None, method="create_invoices_job", loc=PY2),
     ], expect=[
+        Expect("odoo-job:acme_import:create_invoices_job", Severity.HIGH, PY2,
+               explain_has=["the model.create_invoices_job"]),
         Expect(JOB_SUBJECT, Severity.HIGH, PY),
         Expect("odoo-job:acme.import._import_chunk", Severity.HIGH, PY2,
                explain_has=["delayable()"], propose_has=["Remove the `.delayable()` call", "<project-ref>"]),

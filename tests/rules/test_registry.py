@@ -14,7 +14,7 @@ from ssot.rules import Rule, all_rules, run_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCTRINE_RULES = {"hardcoded_secret", "odoo_cron", "duplicated_secret", "secret_placement",
-                  "scheduler_placement", "ownership_boundary", "odoo_job_runner"}
+                  "scheduler_placement", "ownership_boundary", "odoo_job_runner", "exposed_role_grant"}
 # Test files in tests/rules that are not one rule's table.
 NOT_RULE_TESTS = {"test_registry.py", "test_common.py"}
 DOC_SECTIONS = ("## What it enforces", "## Why", "## What triggers it", "## Near misses that stay quiet",
@@ -107,6 +107,9 @@ def careless_inventory(phase: Phase) -> Inventory:
         Asset(Kind.GRANT, Store.POSTGRES, "ssot_agent:table:odoo_shadow", phase, loc,
               props={**raw, "role": "ssot_agent", "role_kind": "agent", "schema": "odoo_shadow",
                      "object_type": "table", "objects": ["*"], "privileges": ["SELECT", "INSERT"]}),
+        Asset(Kind.GRANT, Store.POSTGRES, "anon:table:odoo_shadow", phase, loc,
+              props={**raw, "role": "anon", "schema": "odoo_shadow", "object_type": "table", "objects": ["*"],
+                     "privileges": ["INSERT"]}),
     ])
 
 

@@ -8,7 +8,7 @@ import pytest
 from ssot.findings import Severity
 from ssot.inventory import Asset, Kind, Location, Phase, Provenance, Store
 from ssot.rules.secret_placement import RULE
-from ssot.sources.odoo_addons import judge_by_usage, python_scan, xml_assets
+from ssot.sources.odoo_addons import PyFacts, judge_by_usage, python_scan, xml_assets
 
 from ._cases import YESTERDAY, Case, Expect, justification, rows, run_case
 
@@ -41,15 +41,15 @@ def vault(p: Phase) -> Asset:
 def addon(phase: Phase, files: dict[str, str]) -> list[Asset]:
     """What the addon scanner makes of these files (Python and XML), in the given phase."""
     out: list[Asset] = []
-    typed: dict[str, str] = {}
+    facts = PyFacts()
     for rel, text in files.items():
         if rel.endswith(".py"):
-            found, used_as = python_scan(text, rel, None)
+            found, py_facts = python_scan(text, rel, None)
             out += found
-            typed.update(used_as)
+            facts.update(py_facts)
         else:
             out += xml_assets(text, rel, None, True)
-    judge_by_usage(out, typed)
+    judge_by_usage(out, facts)
     return [dataclasses.replace(a, phase=phase) for a in out]
 
 

@@ -49,8 +49,8 @@ def test_checkov_results_are_mapped_and_merged(make_tree: TreeMaker, checkov_exe
     assert scheds == [(Store.CRONTAB, "k8s/report.yaml", "CKV_SSOT_2"),
                       (Store.GITHUB_ACTIONS, ".github/workflows/nightly.yml", "CKV_SSOT_1")]
 
-    # the whole static source: one asset per secret, naming both detectors
-    inv = collect_static(root, checkov_exe=checkov_exe)
+    # the whole static source with checkov's secrets framework: one asset per secret, naming both detectors
+    inv = collect_static(root, checkov_exe=checkov_exe, checkov_secrets=True)
     assert inv.incomplete == []
     [lit] = list(inv.of(Kind.SECRET_LITERAL))
     assert lit.props["detectors"] == ["SupabaseSecretKeyDetector", "checkov"]
@@ -68,13 +68,17 @@ def test_ssotignore_applies_to_checkov_results(make_tree: TreeMaker, checkov_exe
     secret = FIXED
     root = make_tree({"vendor/lib.py": f"K = '{secret}'\n", ".ssotignore": "vendor/\n",
                       "app.py": "print('clean')\n"})
-    inv = collect_static(root, checkov_exe=checkov_exe)
+    inv = collect_static(root, checkov_exe=checkov_exe, checkov_secrets=True)
     assert inv.incomplete == [] and list(inv.of(Kind.SECRET_LITERAL)) == []
 
 
 def test_checkov_timeout_makes_the_scan_incomplete(make_tree: TreeMaker, checkov_exe: str) -> None:
-    inv = collect_static(make_tree({"a.py": "x = 1\n"}), checkov_exe=checkov_exe, checkov_timeout=0.05)
+    inv = collect_static(make_tree({"a.py": "x = 1\n", **WORKFLOW}), checkov_exe=checkov_exe, checkov_timeout=0.05)
     assert inv.incomplete == ["checkov: checkov did not finish within 0s"]
+
+
+# A tree with a workflow: checkov has a framework to run (github_actions) without its secrets one.
+WORKFLOW = {".github/workflows/ci.yml": "on: [push]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps: []\n"}
 
 
 def _script(tmp_path: Path, body: str) -> str:
@@ -97,7 +101,7 @@ def _script(tmp_path: Path, body: str) -> str:
 def test_checkov_failures_are_incomplete_not_a_pass(make_tree: TreeMaker, tmp_path: Path,
                                                     body: str, reason: str) -> None:
     secret = synthetic_secret()
-    root = make_tree({"a.py": f"K = '{secret}'\n"})
+    root = make_tree({"a.py": f"K = '{secret}'\n", **WORKFLOW})
     inv = collect_static(root, checkov_exe=_script(tmp_path, body))
     assert inv.incomplete == [reason]
     # our own scanners still ran
@@ -125,3 +129,40 @@ def test_checkov_resolution_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("SSOT_CHECKOV", other)
     assert ck.find_checkov(tmp_path) == other
     assert os.access(other, os.X_OK)
+
+
+K8S_CRONJOB = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: r\n"
+
+
+@pytest.mark.parametrize(("files", "secrets", "expected"), [
+    pytest.param({"a.py": "x = 1\n", "stacks/Pulumi.dev.yaml": "config: {}\n"}, False, (), id="nothing-for-checkov"),
+    pytest.param(WORKFLOW, False, ("github_actions",), id="workflow"),
+    pytest.param({"k8s/job.yaml": K8S_CRONJOB}, False, ("yaml",), id="manifest"),
+    pytest.param({"k8s/job.yaml": K8S_CRONJOB, **WORKFLOW}, True, ("secrets", "github_actions", "yaml"),
+                 id="all-with-secrets"),
+    pytest.param({".github/workflows/sub/x.yml": K8S_CRONJOB.replace("kind", "knd")}, False, (), id="near-miss"),
+])
+def test_frameworks_follow_the_files(make_tree: TreeMaker, files: dict[str, str | bytes], secrets: bool,
+                                     expected: tuple[str, ...]) -> None:
+    root = make_tree(files)
+    rels = [(str(p.relative_to(root)), p) for p in root.rglob("*") if p.is_file()]
+    plan = ck.plan_for(rels, secrets=secrets)
+    assert plan.frameworks == expected
+    # the IaC frameworks get exactly the files they check; the secrets framework the whole tree
+    iac = sorted(r for r in files if (r.endswith(".yml") and r.count("/") == 2) or "kind:" in str(files[r]))
+    assert sorted(plan.files) == ([] if secrets else [r for r in iac if expected])
+
+
+def test_checkov_runs_only_the_iac_frameworks_unless_asked(make_tree: TreeMaker, tmp_path: Path) -> None:
+    log = tmp_path / "argv"
+    exe = _script(tmp_path, f'echo "$@" >> {log}\necho "[]"\n')
+    collect_static(make_tree({"a.py": "x = 1\n"}), checkov_exe=exe)
+    assert not log.exists()  # nothing for checkov in this tree: it is not started
+    collect_static(make_tree({"b.py": "x = 1\n", **WORKFLOW}), checkov_exe=exe)
+    collect_static(make_tree({"c.py": "x = 1\n", **WORKFLOW}), checkov_exe=exe, checkov_secrets=True)
+    plain, with_secrets = log.read_text().splitlines()
+    assert "--framework github_actions --external-checks-dir" in plain and "secrets" not in plain
+    assert plain.startswith("-f ") and plain.count(" -f ") == 0 and "/.github/workflows/ci.yml" in plain
+    assert with_secrets.startswith("-d ")
+    assert "--check CKV_SSOT_*" in plain and "--enable-secret-scan-all-files" not in plain
+    assert "--framework secrets github_actions" in with_secrets and "CKV_SECRET_*" in with_secrets

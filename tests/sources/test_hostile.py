@@ -20,8 +20,9 @@ import pytest
 
 from ssot.errors import ConfigError
 from ssot.inventory import Kind
+from ssot.safefile import remove_tree
 from ssot.sources._repo import MAX_FILE_BYTES, WINDOW_BYTES, RepoFile, load_ignore, scan_large, walk
-from ssot.sources.static import collect_static
+from ssot.sources.static import collect_static, stage
 
 from .conftest import TreeMaker, synthetic_secret
 
@@ -61,9 +62,20 @@ def test_undecodable_names_and_deep_trees(make_tree: TreeMaker) -> None:
         deep = deep / "d"
         os.mkdir(deep)
     (deep / "k.py").write_text(f"K = '{secret}'\n")
-    inv = collect_static(root, use_checkov=False)
-    assert inv.incomplete == ["not read: bad\\xff.py: name is not valid UTF-8 (not scanned)"]
-    assert _lits(inv) == [("d/" * 1000 + "k.py", 1)]
+    try:
+        inv = collect_static(root, use_checkov=False)
+        assert inv.incomplete == ["not read: bad\\xff.py: name is not valid UTF-8 (not scanned)"]
+        assert _lits(inv) == [("d/" * 1000 + "k.py", 1)]
+        # checkov's private copy of it is made, and removed, without recursion too
+        dest = Path(tempfile.mkdtemp())
+        files, _ = walk(root)
+        assert stage(files, dest) == []
+        assert (dest / ("d/" * 1000 + "k.py")).read_text() == f"K = '{secret}'\n"
+        remove_tree(dest)
+        assert not dest.exists()
+    finally:
+        # pytest's own clean-up (shutil.rmtree, recursive in 3.11) cannot remove a tree this deep
+        remove_tree(root / "d")
 
 
 def test_large_utf16_and_binary_files_are_scanned(make_tree: TreeMaker) -> None:
@@ -72,6 +84,7 @@ def test_large_utf16_and_binary_files_are_scanned(make_tree: TreeMaker) -> None:
     root = make_tree({
         "big.py": filler + f"K = '{secret}'\n",
         "big.sql": filler + "select cron.schedule('j', '* * * * *', $$select 1$$);\n",
+        "addons/a/__manifest__.py": "{'name': 'A', 'data': ['cron.xml']}\n#" + filler,
         "wide.txt": f"K = '{secret}'\n".encode("utf-16"),
         "blob.bin": b"\x89PNG\0\0\0" + f"K = '{secret}'".encode(),
     })
@@ -79,8 +92,9 @@ def test_large_utf16_and_binary_files_are_scanned(make_tree: TreeMaker) -> None:
     n = filler.count("\n")
     assert _lits(inv) == [("big.py", n + 1), ("blob.bin", 1), ("wide.txt", 1)]
     # the big SQL file's secrets were scanned, but its cron jobs were not parsed: never silent
-    assert inv.incomplete == [f"not parsed: big.sql: larger than {MAX_FILE_BYTES} bytes (secret literals "
-                              "scanned; its jobs, tables and schedules not read)"]
+    assert sorted(inv.incomplete) == [
+        f"not parsed: {rel}: larger than {MAX_FILE_BYTES} bytes (secret literals scanned; its jobs, tables "
+        "and schedules not read)" for rel in ("addons/a/__manifest__.py", "big.sql")]
 
 
 def test_streamed_windows_find_each_secret_once_with_its_line_and_column(tmp_path: Path) -> None:
@@ -147,7 +161,8 @@ _AS_NOBODY = """
 import json, sys
 from pathlib import Path
 from ssot.inventory import Kind
-from ssot.sources.static import collect_static
+from ssot.safefile import remove_tree
+from ssot.sources.static import collect_static, stage
 inv = collect_static(Path(sys.argv[1]), use_checkov=False)
 lits = sorted(a.location.path for a in inv.of(Kind.SECRET_LITERAL))
 print(json.dumps({"incomplete": inv.incomplete, "lits": lits}))
@@ -229,3 +244,25 @@ def test_checkov_sees_only_accepted_regular_files(make_tree: TreeMaker, tmp_path
     ]
     assert not marker.exists()
     assert canary not in repr(inv.assets)
+
+
+def test_inline_ignores_are_read_like_the_scan_reads(make_tree: TreeMaker, tmp_path: Path) -> None:
+    from ssot.suppressions import file_reader
+
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("x = 1  # ssot: ignore[hardcoded_secret] reason=\"outside\"\n")
+    root = make_tree({"a.py": "x = 1  # ssot: ignore[hardcoded_secret] reason=\"ok\"\n"})
+    (root / "link.py").symlink_to(outside)
+    os.mkfifo(root / "pipe.py")
+    read = file_reader(root)
+    assert read("a.py") == ["x = 1  # ssot: ignore[hardcoded_secret] reason=\"ok\""]
+    assert read("link.py") is None and read("pipe.py") is None  # not followed; no hang on the FIFO
+
+
+def test_checkov_memory_bound_is_reported(make_tree: TreeMaker, checkov_exe: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSOT_CHECKOV_MEMORY_MB", "150")
+    # A workflow, so that checkov has a framework to run (it is started only for what the tree holds).
+    tree = make_tree({"a.py": "x = 1\n", ".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    runs-on: x\n"})
+    inv = collect_static(tree, checkov_exe=checkov_exe, checkov_timeout=120)
+    assert inv.incomplete == ["checkov: checkov exceeded its memory bound (150 MiB)"]

@@ -135,3 +135,32 @@ def test_jobs_in_python_and_xml(make_tree: TreeMaker) -> None:
     job = next(a for a in assets if a.kind is Kind.ODOO_JOB and a.props["via"] == "cron_to_job"
                and a.location.path == x)
     assert job.props["cron"] == "imp.cron_a" and job.name == f"{x}:2"
+
+
+def test_xml_model_refs_resolve_to_the_addons_models(make_tree: TreeMaker) -> None:
+    assets = _scan(make_tree, {
+        "addons/imp/__manifest__.py": MANIFEST,
+        "addons/imp/models/imp.py": 'class I(models.Model):\n    _inherit = "base_import.import"\n',
+        "addons/imp/data/jobs.xml": ('<odoo><record id="f" model="queue.job.function">'
+                                     '<field name="model_id" ref="base_import.model_base_import_import"/>'
+                                     '<field name="method">_split_file</field></record></odoo>'),
+    })
+    [job] = [a for a in assets if a.kind is Kind.ODOO_JOB]
+    # the xml id alone would read as base.import.import
+    assert (job.props["model"], job.props["method"]) == ("base_import.import", "_split_file")
+    assert "model_ref" not in job.props
+
+
+def test_a_jobs_model_comes_from_its_receiver_or_the_job_function_record(make_tree: TreeMaker) -> None:
+    wizard = ('class W(models.TransientModel):\n    _name = "acme.invoice.wizard"\n'
+              '    def go(self, orders, other):\n'
+              '        orders.with_delay().create_invoices_job(True)\n'
+              '        other.with_delay()._unknown_job()\n')
+    xml = ('<odoo><record id="f" model="queue.job.function"><field name="model_id" ref="sale.model_sale_order"/>'
+           '<field name="method">create_invoices_job</field></record></odoo>')
+    assets = _scan(make_tree, {"addons/imp/__manifest__.py": MANIFEST, "addons/imp/wizards/w.py": wizard,
+                               "addons/imp/data/jobs.xml": xml})
+    got = {(a.props["model"], a.props["method"]) for a in assets
+           if a.kind is Kind.ODOO_JOB and a.props["via"] == "with_delay"}
+    # `orders` is not `self`: not the wizard's model; the job function record names sale.order
+    assert got == {("sale.order", "create_invoices_job"), (None, "_unknown_job")}

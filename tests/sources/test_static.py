@@ -106,7 +106,7 @@ def test_canary_never_leaves_the_scanners(make_tree: TreeMaker, capfd: pytest.Ca
                                  f"    env['ir.config_parameter'].set_param('a.secret', '{canary}')\n"),
     })
     with caplog.at_level(logging.DEBUG):
-        inv = collect_static(root, checkov_exe=checkov_exe)
+        inv = collect_static(root, checkov_exe=checkov_exe, checkov_secrets=True)
     assert inv.incomplete == []
     assert "checkov" in {d for a in inv.of(Kind.SECRET_LITERAL) for d in a.props["detectors"]}
     kinds = {a.kind for a in inv.assets}

@@ -225,6 +225,8 @@ class OdooStandIn:
             allfields = args[0] if args else kwargs.get("allfields")
             return {f: {"type": t, "string": f.replace("_", " ").title()} for f, t in fields.items()
                     if not allfields or f in allfields}
+        if method in ("read_group", "formatted_read_group"):
+            return self._group(model, method, args, kwargs, context)
         if method not in ("search_read", "search_count", "search", "read"):
             raise OdooError("builtins.AttributeError", f"The method '{model}.{method}' does not exist",
                             FAULT_APPLICATION, 404)
@@ -244,6 +246,24 @@ class OdooStandIn:
             return [r["id"] for r in rows]
         wanted = (args[1] if len(args) > 1 else kwargs.get("fields")) or list(fields)
         return [self._project(model, r, wanted) for r in rows]
+
+    def _group(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any],
+               context: dict[str, Any]) -> list[dict[str, Any]]:
+        if method == "formatted_read_group" and self.version != "19.0":
+            raise OdooError("builtins.AttributeError", f"The method '{model}.{method}' does not exist",
+                            FAULT_APPLICATION, 404)
+        domain = list(args[0]) if args else list(kwargs.get("domain") or [])
+        groupby = (args[2] if len(args) > 2 else kwargs.get("groupby")) or []
+        groupby = [groupby] if isinstance(groupby, str) else list(groupby)
+        for g in groupby:
+            if g not in self.fields(model):
+                raise invalid_field(model, g)
+        groups: dict[tuple[Any, ...], int] = {}
+        for r in self._search(model, domain, context):
+            k = tuple(r.get(g, False) for g in groupby)
+            groups[k] = groups.get(k, 0) + 1
+        # read_group(lazy=False) and formatted_read_group both answer "__count" per group.
+        return [{**dict(zip(groupby, k, strict=True)), "__count": n} for k, n in sorted(groups.items(), key=str)]
 
     def _search(self, model: str, domain: list[Any], context: dict[str, Any]) -> list[dict[str, Any]]:
         names_active = any(isinstance(t, (list, tuple)) and t and t[0] == "active" for t in domain)
@@ -404,11 +424,12 @@ class OdooStandIn:
             return
         ids = body.pop("ids", None)
         args: list[Any] = []
-        if method in ("search_read", "search_count", "search"):
+        if method in ("search_read", "search_count", "search", "formatted_read_group"):
             args = [body.pop("domain", [])]
         elif method == "read":
             args = [ids or []]
-        unknown = set(body) - {"fields", "limit", "offset", "order", "context", "allfields", "attributes"}
+        unknown = set(body) - {"fields", "limit", "offset", "order", "context", "allfields", "attributes",
+                               "groupby", "aggregates"}
         if unknown:
             error(OdooError("werkzeug.exceptions.UnprocessableEntity",
                             f"got an unexpected keyword argument {sorted(unknown)[0]!r}", FAULT_APPLICATION, 422))

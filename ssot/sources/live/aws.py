@@ -97,7 +97,8 @@ def _why(exc: BaseException, action: str, resource: str | None = None) -> tuple[
             # Some endpoints answer a rejected signature with a body the client cannot parse.
             return "the credentials were rejected or lack the permission", f"{action}{on}"
         if code == "DecryptionFailure":
-            return "the value's KMS key refused to decrypt it", f"kms:Decrypt on the secret's key{on}"
+            return ("the value's KMS key refused to decrypt it",
+                    "kms:Decrypt on the KMS key of " + (resource or "the value"))
         safe = code if code.isascii() and code.replace(".", "").isalnum() and len(code) < 60 else "error"
         return f"the service answered {safe}" + (f" (HTTP {status})" if isinstance(status, int) else ""), None
     if isinstance(exc, OSError):

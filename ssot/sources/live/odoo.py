@@ -38,6 +38,7 @@ import urllib.request
 import xmlrpc.client
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from xml.parsers.expat import ExpatError
 
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import LiveSource, SourceContext, SourceResult
@@ -58,7 +59,7 @@ READS: dict[str, tuple[str, ...]] = {
     "ir.cron": ("fields_get", "search_read"),
     "ir.model.data": ("search_read",),
     "ir.module.module": ("search_read",),
-    "queue.job": ("search_count", "search_read"),
+    "queue.job": ("read_group", "formatted_read_group"),
     "ir.config_parameter": ("search_read",),
     "ir.mail_server": ("search_count",),
     "payment.provider": ("fields_get", "search_count"),
@@ -155,6 +156,8 @@ def _retry_after(headers: Any) -> float | None:
 class _Rpc:
     """One protocol's call: (model, method, args, kwargs) -> result, with bounded retries."""
 
+    protocol = "xmlrpc"
+
     def __init__(self, sleep: Callable[[float], None]) -> None:
         self._sleep = sleep
 
@@ -230,7 +233,7 @@ class XmlRpc(_Rpc):
                                 f"HTTP {exc.errcode}")
             err.wait = _retry_after(exc.headers)  # type: ignore[attr-defined]
             raise err from None
-        except (xmlrpc.client.ResponseError, ValueError) as exc:
+        except (xmlrpc.client.ResponseError, ValueError, ExpatError) as exc:
             raise OdooCallError("bad", f"malformed XML-RPC response ({type(exc).__name__})") from None
         except (OSError, http.client.HTTPException) as exc:
             raise _network_error(exc) from None
@@ -264,6 +267,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Json2(_Rpc):
+    protocol = "json2"
     # The positional arguments of the methods used, as JSON-2 takes them: by name.
     _ARG_NAMES: Mapping[str, tuple[str, ...]] = {
         "search_read": ("domain", "fields"), "search_count": ("domain",), "fields_get": ("allfields",),
@@ -462,17 +466,26 @@ def _job_runner(r: _Reader) -> None:
                   {"state": "installed", "job_runner": True, "depended_by": [], "defined_in": "live"})
     if "queue.job" not in r.models:
         return
-    total = r.count("queue.job", "queue.job", [])
-    jobs = r.records("queue.job", "queue.job", [], ["model_name", "method_name", "state"]) if total else []
-    counts: dict[tuple[str, str], int] = {}
-    for j in jobs:
-        model, method = _str(j.get("model_name")), _str(j.get("method_name"))
+    # Counted by the server, grouped by model and method: a busy queue holds millions of rows.
+    groupby = ["model_name", "method_name"]
+    if r.rpc.protocol == "json2":  # Odoo 19 replaced read_group by formatted_read_group
+        groups = r.call("queue.job", "queue.job", "formatted_read_group", [],
+                        {"domain": [], "groupby": groupby, "aggregates": ["__count"]})
+    else:
+        groups = r.call("queue.job", "queue.job", "read_group", [[], groupby, groupby], {"lazy": False})
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        r.result.gap("queue.job", "unexpected response (expected a list of groups)")
+        raise _Skip
+    total = 0
+    for g in groups:
+        model, method, n = _str(g.get("model_name")), _str(g.get("method_name")), g.get("__count")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            continue
+        total += n
         if model and method and _MODEL_NAME.match(model) and _FIELD_NAME.match(method):
-            counts[(model, method)] = counts.get((model, method), 0) + 1
-    for (model, method), n in sorted(counts.items()):
-        r.add(Kind.ODOO_JOB, f"{model}.{method}", "queue.job",
-              {"via": "queue.job", "model": model, "method": method, "count": n, "defined_in": "live"})
-    r.result.count("queue.job:total", total)
+            r.add(Kind.ODOO_JOB, f"{model}.{method}", "queue.job",
+                  {"via": "queue.job", "model": model, "method": method, "count": n, "defined_in": "live"})
+    r.result.count("queue.job", total)
 
 
 def _parameters(r: _Reader) -> None:
@@ -553,6 +566,15 @@ _PART_OBJECT = {"_crons": "ir.cron", "_job_runner": "ir.module.module / queue.jo
 
 def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
     result = SourceResult(NAME, configured=platform.odoo is not None)
+    try:
+        return _collect(platform, ctx, result)
+    # An answer nobody foresaw is a gap, never a crash of the whole audit.
+    except Exception as exc:
+        result.gap("odoo", f"unexpected answer ({type(exc).__name__}); the rest was not read")
+        return result
+
+
+def _collect(platform: Platform, ctx: SourceContext, result: SourceResult) -> SourceResult:
     odoo = platform.odoo
     if odoo is None:
         return result
@@ -572,7 +594,10 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
         try:
             rpc.login()
         except OdooCallError as exc:
-            result.gap("login", _REASONS.get(exc.kind, "unexpected response"),
+            reason = _REASONS.get(exc.kind, "unexpected response")
+            if exc.kind == "missing" and protocol == "json2":
+                reason = "no JSON-2 API at this URL (Odoo 19 and later); for older Odoo set audit.odoo.protocol: xmlrpc"
+            result.gap("login", reason,
                        "an active Odoo user with this login and password (or API key)" if exc.kind == "auth"
                        else None)
             return result
