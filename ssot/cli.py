@@ -217,11 +217,13 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
         from ssot.store.run import declared_agent_roles, sources_for, store_report
 
         try:
-            report.history = store_report(
+            stored = store_report(
                 report, command=command, root=root, started_at=getattr(args, "started_at", None) or datetime.now(UTC),
                 stack=getattr(args, "stack", None),
                 sources_read=sources_for(command, args, result),
-                declared_agent_roles=declared_agent_roles(root, getattr(args, "stack", None))).history
+                declared_agent_roles=declared_agent_roles(root, getattr(args, "stack", None)))
+            report.history = stored.history
+            print(stored.describe(), file=sys.stderr)
         except SsotError as exc:
             if exc.exit_code != 3:
                 raise
