@@ -5,6 +5,8 @@
   ssot preview --stack NAME         the Pulumi program evaluated offline, checked against the doctrine
   ssot scan [PATH]                  the repository's files checked against the doctrine
   ssot audit --stack NAME           the live platform: drift from the stack and doctrine violations
+  ssot audit --serve                the audit worker: runs and stores the audits the platform's pg_cron job requests
+  ... --store                       (scan, preview, audit) record the run in audit.* (database: $SSOT_STORE_DSN)
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 incomplete.
 """
