@@ -5,6 +5,8 @@
   ssot preview --stack NAME         the Pulumi program evaluated offline, checked against the doctrine
   ssot scan [PATH]                  the repository's files checked against the doctrine
   ssot audit --stack NAME           the live platform: drift from the stack and doctrine violations
+  ssot audit --serve                the audit worker: runs and stores the audits the platform's pg_cron job requests
+  ... --store                       (scan, preview, audit) record the run in audit.* (database: $SSOT_STORE_DSN)
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 incomplete.
 """
@@ -217,11 +219,13 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
         from ssot.store.run import declared_agent_roles, sources_for, store_report
 
         try:
-            report.history = store_report(
+            stored = store_report(
                 report, command=command, root=root, started_at=getattr(args, "started_at", None) or datetime.now(UTC),
                 stack=getattr(args, "stack", None),
                 sources_read=sources_for(command, args, result),
-                declared_agent_roles=declared_agent_roles(root, getattr(args, "stack", None))).history
+                declared_agent_roles=declared_agent_roles(root, getattr(args, "stack", None)))
+            report.history = stored.history
+            print(stored.describe(), file=sys.stderr)
         except SsotError as exc:
             if exc.exit_code != 3:
                 raise

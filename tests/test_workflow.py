@@ -34,6 +34,8 @@ def test_pr_workflow_runs_scan_and_preview_and_publishes() -> None:
     assert "scripts/setup" in runs
     assert ".venv/bin/ssot scan ." in runs and "--also sarif=" in runs and "--also markdown=" in runs
     assert ".venv/bin/ssot preview --stack" in runs
+    # the HTML reports travel in the artifact, for a person to open
+    assert "--also html=reports/scan.html" in runs and '--also html="reports/preview-$stack.html"' in runs
     # only what the pull request changes, against the base branch, with history to find the merge base
     assert '--changed-since "origin/$BASE_REF"' in runs and "${{ github.base_ref }}" not in runs
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
