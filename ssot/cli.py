@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="scan every blob in the repository's git history once, and report where each secret "
                          "was introduced and whether HEAD still holds it")
     sc.add_argument("--since", metavar="REF", help="with --history: only commits not reachable from REF")
+    sc.add_argument("--ignore-file", type=Path, metavar="PATH",
+                    help="ignore globs to use instead of the tree's .ssotignore (on a pull request: the base "
+                         "branch's, so that a change cannot exempt its own files)")
     _report_options(sc)
 
     au = sub.add_parser("audit", help="read the live platform and check drift and the doctrine")
@@ -262,7 +265,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         result = scan_history(root, since=args.since)
     else:
         result = scan(root, use_checkov=not args.no_checkov, checkov_secrets=args.checkov_secrets,
-                      changed_since=args.changed_since)
+                      changed_since=args.changed_since,
+                      ignore_file=args.ignore_file.resolve() if args.ignore_file else None)
     return _report("scan", args, result, root)
 
 

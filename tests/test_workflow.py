@@ -50,6 +50,18 @@ def test_pr_workflow_runs_scan_and_preview_and_publishes() -> None:
     assert "secrets." not in PR.read_text()
 
 
+def test_a_pull_request_cannot_exempt_its_own_changes() -> None:
+    """.ssotignore and the suppressions file are read from the base branch, never from the change."""
+    runs = "\n".join(s.get("run", "") for s in _steps(PR))
+    assert 'git show --end-of-options "origin/$BASE_REF:.ssotignore"' in runs
+    assert 'git show --end-of-options "origin/$BASE_REF:.ssot/suppressions.yaml"' in runs
+    scan = next(s["run"] for s in _steps(PR) if "ssot scan ." in s.get("run", ""))
+    assert '--ignore-file "$RUNNER_TEMP/base/ssotignore"' in scan
+    assert '--suppressions "$RUNNER_TEMP/base/suppressions.yaml"' in scan
+    preview = next(s["run"] for s in _steps(PR) if "ssot preview --stack" in s.get("run", ""))
+    assert '--suppressions "$RUNNER_TEMP/base/suppressions.yaml"' in preview
+
+
 def test_fork_reports_are_published_without_checking_out_fork_code() -> None:
     doc = load_yaml(PUBLISH).data
     assert set(doc["on"]) == {"workflow_run"}
