@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import ast
 import csv
+import gc
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -751,15 +753,31 @@ class PyFacts:
         self.models |= other.models
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A 2 MB module parses into millions of AST nodes, and each generation-2 collection during the
+    parse and walk visits every one of them again (50,000 crons created from code: 2.6 s of 13 s,
+    growing faster than the input). The tree has no cycles, so reference counting frees it and
+    pausing the cycle collector for this bounded stretch loses nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def python_scan(text: str, rel: str, addon: Addon | None) -> tuple[list[Asset], PyFacts]:
     """Assets of one Python file, and the facts (typed parameters, models) the scanner needs later."""
-    try:
-        tree = ast.parse(text, filename=rel)
-    except SyntaxError as exc:
-        raise AddonError(f"{rel}:{exc.lineno}: expected valid Python (syntax error)") from None
-    v = _PyVisitor(text, rel, addon)
-    v.visit(tree)
-    return v.out, PyFacts(v.typed_params, v.models_seen)
+    with _gc_paused():
+        try:
+            tree = ast.parse(text, filename=rel)
+        except SyntaxError as exc:
+            raise AddonError(f"{rel}:{exc.lineno}: expected valid Python (syntax error)") from None
+        v = _PyVisitor(text, rel, addon)
+        v.visit(tree)
+        return v.out, PyFacts(v.typed_params, v.models_seen)
 
 
 def python_assets(text: str, rel: str, addon: Addon | None) -> list[Asset]:

@@ -172,3 +172,42 @@ def test_unreadable_addon_files_are_problems(make_tree: TreeMaker, files: dict[s
                                              needle: str) -> None:
     _, problems = _scan(make_tree, files)
     assert len(problems) == 1 and needle in problems[0] and problems[0].startswith("odoo-addons: addons/acme/")
+
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("src", ["env['ir.cron'].create({'code': f(x)})\n" * 20, "def (:\n", "x = " + "(" * 300_000])
+def test_python_parse_runs_without_the_cycle_collector(src: str, enabled: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Collections during a big module's parse and walk each visit every AST node again
+    # (superlinear, see bench_pathological.py); the collector's own state is restored whatever the
+    # input does.
+    import ast
+    import gc
+
+    from ssot.sources import odoo_addons
+
+    states: list[bool] = []
+    parse, visit = ast.parse, odoo_addons._PyVisitor.visit
+
+    def parse_spy(text: str, filename: str) -> ast.AST:
+        states.append(gc.isenabled())
+        return parse(text, filename=filename)
+
+    def visit_spy(self: ast.NodeVisitor, node: ast.AST) -> object:
+        states.append(gc.isenabled())
+        return visit(self, node)
+
+    monkeypatch.setattr(odoo_addons.ast, "parse", parse_spy)
+    monkeypatch.setattr(odoo_addons._PyVisitor, "visit", visit_spy)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        try:
+            odoo_addons.python_scan(src, "addons/acme/models/m.py", None)
+        except (odoo_addons.AddonError, RecursionError, MemoryError):
+            pass
+        assert states and not any(states)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
