@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,9 +93,25 @@ class JustificationCheck:
         ]}
 
 
+JustificationIndex = Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]
+
+
+def justification_index(inv: Inventory) -> JustificationIndex:
+    """`inv.justifications` by (rule, subject), in declaration order. A rule that checks one subject
+    per finding builds it once: rereading every justification per finding is quadratic when a stack
+    file declares many of them."""
+    out: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for j in inv.justifications:
+        if isinstance(j, Mapping) and isinstance(j.get("rule"), str) and isinstance(j.get("subject"), str):
+            out.setdefault((j["rule"], j["subject"]), []).append(j)
+    return out
+
+
 def check_justification(inv: Inventory, rule_id: str, subject: str,
-                        on: datetime.date | None = None) -> JustificationCheck:
-    """Find the justifications for exactly (`rule_id`, `subject`).
+                        on: datetime.date | None = None, *,
+                        index: JustificationIndex | None = None) -> JustificationCheck:
+    """Find the justifications for exactly (`rule_id`, `subject`), in `index` when given (built by
+    `justification_index` from the same inventory).
 
     A justification applies when its `rule` and `subject` equal the finding's (exact match: subjects
     are stable and documented per rule) and `expires` is today or later. One without a usable
@@ -104,7 +120,7 @@ def check_justification(inv: Inventory, rule_id: str, subject: str,
     day = on or today()
     valid: Mapping[str, Any] | None = None
     expired: list[Mapping[str, Any]] = []
-    for j in inv.justifications:
+    for j in inv.justifications if index is None else index.get((rule_id, subject), ()):
         if not isinstance(j, Mapping) or j.get("rule") != rule_id or j.get("subject") != subject:
             continue
         until = _as_date(j.get("expires"))
@@ -330,7 +346,31 @@ def project_ref(inv: Inventory) -> str:
 
 
 def edge_function_url(inv: Inventory, function: str) -> str:
-    return f"https://{project_ref(inv)}.supabase.co/functions/v1/{function}"
+    return function_url(project_ref(inv), function)
+
+
+def function_url(ref: str, function: str) -> str:
+    return f"https://{ref}.supabase.co/functions/v1/{function}"
+
+
+@dataclass(frozen=True)
+class PgCronTarget:
+    """What every pg_cron job proposed from one inventory shares: the project its Edge Functions run
+    in and the Vault secret the jobs present as bearer token (with the text that declares it or says
+    it exists). A rule reads it once per run: read per finding, it rescans the inventory's projects
+    and secrets for each one, which is quadratic."""
+
+    ref: str
+    token: str
+    token_text: str
+
+    def url(self, function: str) -> str:
+        return function_url(self.ref, function)
+
+
+def pg_cron_target(inv: Inventory) -> PgCronTarget:
+    token, token_text = scheduler_token_proposal(inv)
+    return PgCronTarget(project_ref(inv), token, token_text)
 
 
 def http_post_command(url: str, token_secret: str, body: Mapping[str, str]) -> str:

@@ -20,6 +20,7 @@ from ssot.rules._common import (
     category,
     check_justification,
     indent,
+    justification_index,
     justification_yaml,
     label,
     secret_name_for,
@@ -105,6 +106,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
     for k, a in members.items():
         components.setdefault(groups.find(k), []).append(a)
 
+    justified = justification_index(inv)
     for root, group in sorted(components.items()):
         if len(group) < 2:
             continue
@@ -114,7 +116,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
             continue  # two names in one store: not "across systems"
         group.sort(key=label)
         subject = subject_of(group)
-        just = check_justification(inv, RULE.id, subject)
+        just = check_justification(inv, RULE.id, subject, index=justified)
         if just.silenced:
             continue
         first = group[0]

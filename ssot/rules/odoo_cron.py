@@ -14,16 +14,16 @@ from ssot.findings import Finding, Severity
 from ssot.inventory import Asset, Inventory, Kind, Phase, Store
 from ssot.rules import Rule
 from ssot.rules._common import (
+    PgCronTarget,
     cron_expression,
-    edge_function_url,
     http_post_command,
     job_name_for,
     odoo_interval_text,
     odoo_interval_to_cron,
     odoo_method,
     pg_cron_job_proposal,
+    pg_cron_target,
     safe_token,
-    scheduler_token_proposal,
 )
 
 
@@ -31,7 +31,7 @@ def subject_of(asset: Asset) -> str:
     return f"odoo-cron:{asset.name}"
 
 
-def _proposal(inv: Inventory, asset: Asset, schedule: str | None, model: str | None,
+def _proposal(target: PgCronTarget, asset: Asset, schedule: str | None, model: str | None,
               method: str | None) -> str:
     job = job_name_for("odoo", asset.name)
     function = job_name_for(re.sub(r"^(ir_)?cron_", "", asset.name.rsplit(".", 1)[-1]))
@@ -40,8 +40,7 @@ def _proposal(inv: Inventory, asset: Asset, schedule: str | None, model: str | N
         body["model"] = model
     if method:
         body["method"] = method
-    token, token_text = scheduler_token_proposal(inv)
-    command = http_post_command(edge_function_url(inv, function), token, body)
+    command = http_post_command(target.url(function), target.token, body)
     when = schedule or "<cron expression>"
     unknown = "" if schedule else (" The Odoo interval has no exact cron equivalent here: choose the "
                                    "expression (pg_cron runs in UTC by default).")
@@ -52,13 +51,14 @@ def _proposal(inv: Inventory, asset: Asset, schedule: str | None, model: str | N
         "Replace the Odoo scheduled action by a pg_cron job.\n"
         + pg_cron_job_proposal(job, when, command) + "\n"
         + f"{work}{unknown}\n"
-        + token_text
+        + target.token_text
         + "\nThen deactivate and delete the ir.cron record in Odoo (remove it from the addon's data files)."
     )
 
 
 def check(inv: Inventory) -> Iterator[Finding]:
     seen: set[str] = set()
+    target = pg_cron_target(inv)
     for a in inv.of(Kind.ODOO_CRON):
         if a.props.get("odoo_standard") is True:
             continue  # Odoo's own housekeeping (a live source saw it shipped by an Odoo S.A. module)
@@ -81,7 +81,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
                    + (" It is inactive, but still shipped and can be re-enabled." if inactive else ""))
         yield RULE.for_asset(
             a, subject=subject, severity=Severity.HIGH if inactive else None, explain=explain,
-            propose=_proposal(inv, a, schedule, model, method),
+            propose=_proposal(target, a, schedule, model, method),
             metadata={"defined_in": where, "active": not inactive, "cron_schedule": schedule},
         )
     for a in inv.of(Kind.SCHEDULE):
@@ -97,7 +97,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
             explain=(f"Work '{a.name}' is scheduled in Odoo"
                      + (f" ({schedule})" if schedule else "")
                      + f" at {a.location.describe()}: Odoo is used as a scheduler."),
-            propose=_proposal(inv, a, schedule, None, None),
+            propose=_proposal(target, a, schedule, None, None),
             metadata={"cron_schedule": schedule},
         )
 

@@ -16,12 +16,12 @@ from ssot.findings import Finding, Severity
 from ssot.inventory import Asset, Inventory, Kind, Phase
 from ssot.rules import Rule
 from ssot.rules._common import (
-    edge_function_url,
+    PgCronTarget,
     http_post_command,
     job_name_for,
     pg_cron_job_proposal,
+    pg_cron_target,
     safe_token,
-    scheduler_token_proposal,
     str_list,
 )
 
@@ -98,7 +98,7 @@ def _module(a: Asset) -> Iterator[Finding]:
     )
 
 
-def _job(inv: Inventory, a: Asset, subject: str) -> Finding:
+def _job(pg: PgCronTarget, a: Asset, subject: str) -> Finding:
     via = safe_token(a.props.get("via"), r"[a-z_.]{1,20}") or "job"
     model = safe_token(a.props.get("model"), _MODEL)
     if model and model.startswith("queue.job"):
@@ -114,8 +114,7 @@ def _job(inv: Inventory, a: Asset, subject: str) -> Finding:
         body["model"] = model
     if method:
         body["method"] = method
-    token, token_text = scheduler_token_proposal(inv)
-    command = http_post_command(edge_function_url(inv, function), token, body)
+    command = http_post_command(pg.url(function), pg.token, body)
     target = f"{model or 'the model'}.{method or '<method>'}"
     undo = {
         "with_delay": f"Remove the `.with_delay()` call at {a.location.describe()}",
@@ -137,7 +136,7 @@ def _job(inv: Inventory, a: Asset, subject: str) -> Finding:
             "`select pgmq.send('odoo_jobs', ...)` from a database webhook or the Edge Function "
             "receiving the event), and a pg_cron job drains them:\n"
             + pg_cron_job_proposal(job, "* * * * *", command) + "\n"
-            + token_text + "\n"
+            + pg.token_text + "\n"
             + f"{undo}, and the queue_job dependency with it."
         ),
         metadata={"via": via, "model": model, "method": method},
@@ -148,12 +147,13 @@ def check(inv: Inventory) -> Iterator[Finding]:
     for a in inv.of(Kind.ODOO_MODULE):
         yield from _module(a)
     seen: set[str] = set()
+    pg = pg_cron_target(inv)
     for a in inv.of(Kind.ODOO_JOB):
         subject = job_subject(a)
         if subject in seen:
             continue
         seen.add(subject)
-        yield _job(inv, a, subject)
+        yield _job(pg, a, subject)
 
 
 RULE = Rule(

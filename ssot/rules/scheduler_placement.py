@@ -18,14 +18,14 @@ from ssot.rules._common import (
     STORE_LABEL,
     check_justification,
     cron_expression,
-    edge_function_url,
     http_post_command,
     indent,
     job_name_for,
+    justification_index,
     justification_yaml,
     pg_cron_job_proposal,
+    pg_cron_target,
     safe_token,
-    scheduler_token_proposal,
 )
 
 _ALLOWED_STORES = frozenset({Store.POSTGRES, Store.N8N, Store.ODOO})
@@ -38,6 +38,8 @@ def subject_of(asset: Asset) -> str:
 
 
 def check(inv: Inventory) -> Iterator[Finding]:
+    target = pg_cron_target(inv)
+    justified = justification_index(inv)
     for a in inv.of(Kind.SCHEDULE):
         scheduler = str(a.props.get("scheduler") or "").strip().lower()
         if a.store in _ALLOWED_STORES or scheduler in _ALLOWED_SCHEDULERS:
@@ -45,15 +47,14 @@ def check(inv: Inventory) -> Iterator[Finding]:
         if a.props.get("justified") is True:
             continue
         subject = subject_of(a)
-        just = check_justification(inv, RULE.id, subject)
+        just = check_justification(inv, RULE.id, subject, index=justified)
         if just.silenced:
             continue
         schedule = cron_expression(a.props.get("schedule"))
         where = STORE_LABEL.get(a.store, a.store.value)
         by = safe_token(a.props.get("scheduler"))
         job = job_name_for(a.name.rsplit("/", 1)[-1].rsplit(".", 1)[0])
-        token, token_text = scheduler_token_proposal(inv)
-        command = http_post_command(edge_function_url(inv, job), token, {"job": job})
+        command = http_post_command(target.url(job), target.token, {"job": job})
         yield RULE.for_asset(
             a, subject=subject,
             severity=Severity.LOW if a.store in _ADVISORY_STORES else Severity.MEDIUM,
@@ -64,7 +65,7 @@ def check(inv: Inventory) -> Iterator[Finding]:
                 "Run it from pg_cron, calling an Edge Function (or an n8n webhook) that does the work; "
                 "pg_cron, like CI cron, runs in UTC.\n"
                 + pg_cron_job_proposal(job, schedule or "<cron expression>", command) + "\n"
-                + token_text
+                + target.token_text
                 + f"\nThen remove the schedule from {where}. If it must stay there (e.g. repository "
                   f"housekeeping), justify it ({PLATFORM_CONFIG}):\n"
                 + indent(justification_yaml(RULE.id, subject))

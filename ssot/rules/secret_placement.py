@@ -20,11 +20,13 @@ from ssot.rules import Rule
 from ssot.rules._common import (
     PLATFORM_CONFIG,
     STORE_LABEL,
+    JustificationIndex,
     category,
     check_justification,
     config_key_for,
     existing_config_key,
     indent,
+    justification_index,
     justification_yaml,
     label,
     project_ref,
@@ -37,12 +39,12 @@ from ssot.rules._common import (
 VAULT_CATEGORIES = frozenset({"github-app", "api-key", "webhook", "scheduler", "agent", "database"})
 
 
-def _edge(inv: Inventory, a: Asset) -> Iterator[Finding]:
+def _edge(inv: Inventory, a: Asset, ref: str, justified: JustificationIndex) -> Iterator[Finding]:
     reason = a.props.get("runtime_only_reason")
     if isinstance(reason, str) and reason.strip():
         return
     subject = label(a)
-    just = check_justification(inv, RULE.id, subject)
+    just = check_justification(inv, RULE.id, subject, index=justified)
     if just.silenced:
         return
     cat = category(a)
@@ -59,7 +61,7 @@ def _edge(inv: Inventory, a: Asset) -> Iterator[Finding]:
             "Either move it to Supabase Vault. "
             + vault_secret_proposal(name, cat, existing_key=existing_config_key(a)) + "\n"
             + "and unset it from the functions once they read it from Vault:\n"
-            + f"    supabase secrets unset {a.name} --project-ref {project_ref(inv)}\n"
+            + f"    supabase secrets unset {a.name} --project-ref {ref}\n"
             + f"or, if a function truly needs it at run time, say why in its declaration ({PLATFORM_CONFIG}):\n"
             + indent(to_yaml({"edgeFunctions": {"secrets": [
                 {"name": a.name, "category": proposal_category(cat), "value": {"secret": config_key},
@@ -69,12 +71,12 @@ def _edge(inv: Inventory, a: Asset) -> Iterator[Finding]:
     )
 
 
-def _outside_vault(inv: Inventory, a: Asset) -> Iterator[Finding]:
+def _outside_vault(inv: Inventory, a: Asset, justified: JustificationIndex) -> Iterator[Finding]:
     cat = category(a)
     if cat not in VAULT_CATEGORIES or a.store is Store.VAULT:
         return
     subject = label(a)
-    just = check_justification(inv, RULE.id, subject)
+    just = check_justification(inv, RULE.id, subject, index=justified)
     if just.silenced:
         return
     name = secret_name_for(a.name.rsplit("/", 1)[-1])
@@ -126,10 +128,12 @@ def _odoo(inv: Inventory, a: Asset) -> Iterator[Finding]:
 
 
 def check(inv: Inventory) -> Iterator[Finding]:
+    # Read once per run, not per finding (which is quadratic in secrets x projects or justifications).
+    ref, justified = project_ref(inv), justification_index(inv)
     for a in inv.of(Kind.EDGE_SECRET):
-        yield from _edge(inv, a)
+        yield from _edge(inv, a, ref, justified)
     for a in inv.of(Kind.AWS_SECRET, Kind.AWS_PARAMETER, Kind.VAULT_SECRET):
-        yield from _outside_vault(inv, a)
+        yield from _outside_vault(inv, a, justified)
     for a in inv.of(Kind.ODOO_SECRET_FIELD, Kind.ODOO_PARAMETER):
         yield from _odoo(inv, a)
 

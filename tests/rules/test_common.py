@@ -103,3 +103,63 @@ def test_values_that_are_not_tokens_are_not_rendered() -> None:
 def test_sql_in_proposals_is_quoted() -> None:
     assert c.sql_ident("odd schema", "t") == '"odd schema"."t"'
     assert c.vault_read_sql("it's") == "select decrypted_secret from vault.decrypted_secrets where name = 'it''s'"
+
+
+class _CountingInventory(Inventory):
+    """Counts every asset and justification the rules look at, so work per finding shows up."""
+
+    looked = 0
+
+    def of(self, *kinds: Any) -> Any:
+        for a in super().of(*kinds):
+            self.looked += 1
+            yield a
+
+
+class _CountingList(list[Any]):
+    def __init__(self, items: list[Any], inv: _CountingInventory) -> None:
+        super().__init__(items)
+        self.inv = inv
+
+    def __iter__(self) -> Any:
+        for j in super().__iter__():
+            self.inv.looked += 1
+            yield j
+
+
+def _estate(n: int) -> _CountingInventory:
+    from ssot.inventory import Asset, Kind, Location, Phase, Store
+
+    def asset(kind: Kind, store: Store, name: str, **props: Any) -> Asset:
+        return Asset(kind=kind, store=store, name=name, phase=Phase.STATIC,
+                     location=Location(path="x", line=1), props=props)
+
+    assets = []
+    for i in range(n):
+        assets += [
+            asset(Kind.ODOO_CRON, Store.ODOO, f"acme.cron_{i}", model="res.partner", code=f"model.run_{i}()",
+                  interval={"number": 1, "type": "days"}),
+            asset(Kind.ODOO_JOB, Store.ODOO, f"acme.job_{i}", via="with_delay", method=f"run_{i}"),
+            asset(Kind.SCHEDULE, Store.GITHUB_ACTIONS, f".github/workflows/w{i}.yml", schedule="0 0 * * *"),
+            asset(Kind.EDGE_SECRET, Store.EDGE, f"KEY_{i}", category="api-key"),
+            asset(Kind.VAULT_SECRET, Store.VAULT, f"token_{i}", category="scheduler"),
+            asset(Kind.SUPABASE_PROJECT, Store.SUPABASE, f"p{i}", ref="abcdefghijklmnopqrst"),
+        ]
+    inv = _CountingInventory(assets, phases={Phase.STATIC})
+    inv.justifications = _CountingList(
+        [{"rule": "scheduler_placement", "subject": f"other:{i}", "expires": "2999-01-01"} for i in range(n)], inv)
+    return inv
+
+
+def test_rules_look_at_each_asset_a_bounded_number_of_times() -> None:
+    # Per-finding work that rescans the inventory (the scheduler token, the project ref, the
+    # justifications) makes the rules quadratic: doubling every kind must double what they look at.
+    from ssot.rules import run_rules
+
+    looked = []
+    for n in (100, 200):
+        inv = _estate(n)
+        findings = run_rules(inv)
+        assert len(findings) >= 4 * n
+        looked.append(inv.looked)
+    assert looked[1] <= 2.1 * looked[0], looked
