@@ -27,6 +27,7 @@ from ssot.rules._common import (
     check_justification,
     first_schema_with_domain,
     indent,
+    justification_index,
     justification_yaml,
     label,
     schema_domains,
@@ -120,8 +121,8 @@ def _role_kinds(inv: Inventory) -> dict[str, str]:
     return out
 
 
-def _raw_allowed(inv: Inventory, role: str) -> bool:
-    return any(r.name == role and r.props.get("odoo_raw_allowed") is True for r in inv.of(Kind.ROLE))
+def _raw_allowed(inv: Inventory) -> set[str]:
+    return {r.name for r in inv.of(Kind.ROLE) if r.props.get("odoo_raw_allowed") is True}
 
 
 def _grant_role_kind(a: Asset, kinds: dict[str, str]) -> tuple[str, str | None]:
@@ -215,11 +216,12 @@ def _grants(inv: Inventory, domains: dict[str, str | None], kinds: dict[str, str
             reads.setdefault((a.phase, role), []).append(a)
 
     analytics = first_schema_with_domain(inv, "analytics", "analytics")
+    allowed, justified = _raw_allowed(inv), justification_index(inv)  # once: per role is quadratic
     for (_phase, role), grants in sorted(reads.items()):
-        if _raw_allowed(inv, role):
+        if role in allowed:
             continue
         subject = f"role:{role}"
-        just = check_justification(inv, RULE.id, subject)
+        just = check_justification(inv, RULE.id, subject, index=justified)
         if just.silenced:
             continue
         schemas = sorted({str(g.props.get("schema")) for g in grants})

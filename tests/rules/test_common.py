@@ -144,7 +144,11 @@ def _estate(n: int) -> _CountingInventory:
             asset(Kind.EDGE_SECRET, Store.EDGE, f"KEY_{i}", category="api-key"),
             asset(Kind.VAULT_SECRET, Store.VAULT, f"token_{i}", category="scheduler"),
             asset(Kind.SUPABASE_PROJECT, Store.SUPABASE, f"p{i}", ref="abcdefghijklmnopqrst"),
+            asset(Kind.ROLE, Store.POSTGRES, f"agent_{i}", role_kind="agent"),
+            asset(Kind.GRANT, Store.POSTGRES, f"agent_{i}:odoo_shadow", role=f"agent_{i}", role_kind="agent",
+                  schema="odoo_shadow", privileges=["SELECT"], objects=["*"]),
         ]
+    assets.append(asset(Kind.SCHEMA, Store.POSTGRES, "odoo_shadow", domain="shadow"))
     inv = _CountingInventory(assets, phases={Phase.STATIC})
     inv.justifications = _CountingList(
         [{"rule": "scheduler_placement", "subject": f"other:{i}", "expires": "2999-01-01"} for i in range(n)], inv)
@@ -160,6 +164,6 @@ def test_rules_look_at_each_asset_a_bounded_number_of_times() -> None:
     for n in (100, 200):
         inv = _estate(n)
         findings = run_rules(inv)
-        assert len(findings) >= 4 * n
+        assert len(findings) >= 5 * n
         looked.append(inv.looked)
     assert looked[1] <= 2.1 * looked[0], looked
