@@ -254,7 +254,10 @@ def load_suppressions(path: str | Path, *, display: str | None = None) -> list[S
 # ---------------------------------------------------------------------------------------------
 # Inline ignores
 
-_INLINE = re.compile(r"ssot:\s*ignore\[(?P<rules>[^\]]*)\]")
+# The directive's start only: its rules run to the first `]` after it, found with str.find. As one
+# pattern (`[^\]]*\]`), a line of many `ssot: ignore[` and no `]` was rescanned to its end from
+# each of them, which is quadratic in the line.
+_INLINE = re.compile(r"ssot:\s*ignore\[")
 _REASON = re.compile(r"""\A\s*reason\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
 _COMMENT_MARKERS = ("#", "//", "--", "<!--", "/*")
 
@@ -269,10 +272,13 @@ class InlineIgnore:
 def parse_inline(text: str, line: int) -> InlineIgnore | None:
     """The `ssot: ignore[...]` directive in this line's comment, if any."""
     m = _INLINE.search(text)
-    if not m or not any(marker in text[:m.start()] for marker in _COMMENT_MARKERS):
+    if not m:
         return None
-    rules = frozenset(r.strip() for r in m.group("rules").split(",") if r.strip())
-    r = _REASON.match(text[m.end():])
+    end = text.find("]", m.end())
+    if end < 0 or not any(marker in text[:m.start()] for marker in _COMMENT_MARKERS):
+        return None
+    rules = frozenset(r.strip() for r in text[m.end():end].split(",") if r.strip())
+    r = _REASON.match(text[end + 1:])
     reason = None
     if r:
         reason = (r.group("dq") if r.group("dq") is not None else r.group("sq")).strip() or None
@@ -283,22 +289,30 @@ def _is_comment_only(text: str) -> bool:
     return text.lstrip().startswith(_COMMENT_MARKERS)
 
 
-def inline_ignore_for(f: Finding, read_lines: LineReader) -> InlineIgnore | None:
-    """The directive that covers this finding's line: on that line, or alone on the line above."""
+def inline_ignore_for(f: Finding, read_lines: LineReader,
+                      memo: dict[tuple[str, int], tuple[InlineIgnore, ...]] | None = None) -> InlineIgnore | None:
+    """The directive that covers this finding's line: on that line, or alone on the line above.
+
+    `memo` keeps each line's directives: thousands of findings on one long line (a minified file)
+    would otherwise each parse it again, which is quadratic in the line."""
     loc = f.location
     if not loc.path or not loc.line:
         return None
-    lines = read_lines(loc.path)
-    if not lines or loc.line > len(lines):
-        return None
-    candidates = [(loc.line, lines[loc.line - 1])]
-    if loc.line >= 2 and _is_comment_only(lines[loc.line - 2]):
-        candidates.append((loc.line - 1, lines[loc.line - 2]))
-    for n, text in candidates:
-        ignore = parse_inline(text, n)
-        if ignore and f.rule_id in ignore.rules:
-            return ignore
-    return None
+    found = memo.get((loc.path, loc.line)) if memo is not None else None
+    if found is None:
+        found = _directives(read_lines(loc.path), loc.line)
+        if memo is not None:
+            memo[(loc.path, loc.line)] = found
+    return next((d for d in found if f.rule_id in d.rules), None)
+
+
+def _directives(lines: Sequence[str] | None, line: int) -> tuple[InlineIgnore, ...]:
+    if not lines or line > len(lines):
+        return ()
+    candidates = [(line, lines[line - 1])]
+    if line >= 2 and _is_comment_only(lines[line - 2]):
+        candidates.append((line - 1, lines[line - 2]))
+    return tuple(d for n, text in candidates if (d := parse_inline(text, n)) is not None)
 
 
 MAX_INLINE_READ_BYTES = 64 * 1024 * 1024
@@ -457,11 +471,12 @@ def apply(
             seen_warnings.add(text)
             warnings.append(text)
 
+    directives: dict[tuple[str, int], tuple[InlineIgnore, ...]] = {}
     for f in all_findings:
         matching = [e for e in entries if e.matches(f, root_path)]
         used.update(e.index for e in matching)
 
-        ignore = inline_ignore_for(f, reader)
+        ignore = inline_ignore_for(f, reader, directives)
         if ignore and ignore.reason:
             suppressed.append(_suppress(f, BY_INLINE, {"reason": ignore.reason, "path": f.location.path,
                                                         "line": ignore.line}))

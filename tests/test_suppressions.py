@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -266,6 +267,50 @@ def test_inline_ignores(lines: list[str], line: int, suppressed: bool, reason: s
     if suppressed:
         assert supp[0].suppressed_by == "inline"
         assert supp[0].metadata["suppression"]["reason"] == reason
+
+
+_OLD_INLINE = re.compile(r"ssot:\s*ignore\[(?P<rules>[^\]]*)\]")
+_OLD_REASON = re.compile(r"""\A\s*reason\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
+
+
+def _old_parse_inline(text: str, line: int) -> sup.InlineIgnore | None:
+    # The single pattern parse_inline replaced (quadratic on a line of unclosed directives): the
+    # reference for what it must still answer.
+    m = _OLD_INLINE.search(text)
+    if not m or not any(marker in text[:m.start()] for marker in ("#", "//", "--", "<!--", "/*")):
+        return None
+    rules = frozenset(r.strip() for r in m.group("rules").split(",") if r.strip())
+    r = _OLD_REASON.match(text[m.end():])
+    reason = (r.group("dq") if r.group("dq") is not None else r.group("sq")).strip() or None if r else None
+    return sup.InlineIgnore(line=line, rules=rules, reason=reason)
+
+
+@pytest.mark.parametrize("text", [
+    '# ssot: ignore[a, b] reason="r"', "# ssot:ignore[]", "# ssot:   ignore[a] reason='x'  ", "# ssot: ignore[a",
+    "# ssot: ignore[a\n] reason='x'", "ssot: ignore[a] # ssot: ignore[b] reason='y'", "x = 1 # ssot: ignore[a]]]",
+    "# " + "ssot: ignore[" * 2000, "# " + "ssot: ignore[a" * 2000 + "]", "// ssot: ignore[a] ssot: ignore[b]",
+    "# ssot:\tignore[a,,b ,] reason = \"q\"", "/* ssot: ignore[a] reason=\"unclosed", "# ssot: ignore [a]",
+])
+def test_inline_parse_is_the_single_pattern_in_linear_time(text: str) -> None:
+    assert sup.parse_inline(text, 7) == _old_parse_inline(text, 7)
+
+
+def test_many_findings_on_one_line_parse_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A minified file can carry thousands of findings on one long line: each parsing that line again
+    # is quadratic in it.
+    parsed: list[int] = []
+    real = sup.parse_inline
+
+    def counting(text: str, line: int) -> sup.InlineIgnore | None:
+        parsed.append(line)
+        return real(text, line)
+
+    monkeypatch.setattr(sup, "parse_inline", counting)
+    lines = ["# ssot: ignore[no_hardcoded_secrets] reason=\"fixture\"", "k = 'x' " * 50]
+    findings = [lit("m.js", 2, subject=f"s{i}") for i in range(300)] + [lit("m.js", 1, subject="t")]
+    active, supp, _ = sup.apply(findings, today=TODAY, read_lines=lambda p: lines if p == "m.js" else None)
+    assert len(supp) == 301 and active == []
+    assert sorted(parsed) == [1, 1, 2]
 
 
 def test_inline_without_reason_does_not_suppress_and_never_quotes_the_line(tmp_path: Path) -> None:
