@@ -471,9 +471,20 @@ def apply(
             seen_warnings.add(text)
             warnings.append(text)
 
+    # An entry by key can only match that key and one by rule only that rule's findings: looking
+    # each finding up there, not in every entry, keeps a long file from being read once per finding.
+    by_key: dict[str, list[Suppression]] = {}
+    by_rule: dict[str | None, list[Suppression]] = {}
+    for e in entries:
+        if e.key:
+            by_key.setdefault(e.key, []).append(e)
+        else:
+            by_rule.setdefault(e.rule, []).append(e)
+    order = {id(e): n for n, e in enumerate(entries)}
     directives: dict[tuple[str, int], tuple[InlineIgnore, ...]] = {}
     for f in all_findings:
-        matching = [e for e in entries if e.matches(f, root_path)]
+        candidates = by_key.get(f.key, []) + by_rule.get(f.rule_id, [])
+        matching = sorted((e for e in candidates if e.matches(f, root_path)), key=lambda e: order[id(e)])
         used.update(e.index for e in matching)
 
         ignore = inline_ignore_for(f, reader, directives)

@@ -107,6 +107,30 @@ def test_path_glob_semantics() -> None:
 ENTRY = "  - key: no_hardcoded_secrets:0123456789abcdef\n"
 
 
+def test_each_finding_is_compared_only_with_entries_that_can_match_it(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Entries by key or by another rule cannot match: comparing every finding with every entry is
+    # quadratic in a long suppressions file.
+    findings = [cron(f"c{i}") for i in range(40)] + [lit("a.py", 1)]
+    body = "suppressions:\n" + "".join(
+        f"- key: {f.key}\n  reason: r\n  owner: o\n  expires: 2030-01-01\n" for f in findings[:20]) + (
+        "- rule: no_hardcoded_secrets\n  path: a.py\n  reason: r\n  owner: o\n  expires: 2030-01-01\n"
+        "- rule: no_odoo_cron\n  subject: 'odoo:odoo_cron:c3*'\n  reason: r\n  owner: o\n  expires: 2030-01-01\n")
+    write(tmp_path, "s.yaml", body)
+    compared: list[int] = []
+    real = sup.Suppression.matches
+
+    def counting(self: sup.Suppression, f: Finding, root: Path | None = None) -> bool:
+        compared.append(self.index)
+        return real(self, f, root)
+
+    monkeypatch.setattr(sup.Suppression, "matches", counting)
+    active, suppressed, warnings = sup.apply(findings, suppressions_file=tmp_path / "s.yaml", root=tmp_path,
+                                             today=TODAY, read_lines=no_files)
+    assert len(suppressed) == 20 + 10 + 1 and len(active) == 10 and warnings == []
+    assert len(compared) == 20 + 40 + 1
+
+
 @pytest.mark.parametrize(("body", "expected"), [
     (ENTRY + "    owner: me\n    expires: 2025-06-30\n",
      "supp.yaml:3: suppressions[0].reason: a reason saying why this finding is acceptable (required, "
