@@ -5,16 +5,18 @@ results show whether a parser stays linear (a ratio near 2 per doubling) or not 
 
 The inputs are the ones issue 7 found quadratic (open `cron.schedule(` and `create table t (` calls,
 45,000 Odoo cron rows) and their kin found while fixing them (lines of spaces in a crontab, repeated
-`ssot: justified` markers, XML text in many pieces, thousands of crons created from Python), plus
-YAML alias bombs and deep nesting, which must be refused at once. Each input goes through the whole
-static scan of a one-file repository (`collect_static`, checkov off), then the rules, as `ssot scan
---no-checkov` would, and the largest size is also run under tracemalloc for its peak memory.
+`ssot: justified` markers, XML text in many pieces, thousands of crons created from Python, a line
+of unclosed inline ignores), plus YAML alias bombs and deep nesting, which must be refused at once.
+Each input goes through the whole static scan of a one-file repository (`collect_static`, checkov
+off), then the rules and the suppressions, as `ssot scan --no-checkov` would, and the largest size
+is also run under tracemalloc for its peak memory. Wall and CPU time are both recorded.
 Numbers go to bench/results/pathological.json and a table to pathological.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import itertools
 import json
 import os
@@ -30,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ssot import suppressions  # noqa: E402
 from ssot.errors import ConfigError  # noqa: E402
 from ssot.pipeline import scan  # noqa: E402
 from ssot.yamlpos import load_yaml  # noqa: E402
@@ -64,6 +67,8 @@ CASES: dict[str, Case] = {
     "workflow: repeated `ssot: justified` markers": lambda n: {
         ".github/workflows/w.yml": "# " + _repeat("ssot: justified ", n) + "\non: push\n"},
     "detectors: one long line of key-like text": lambda n: {"a.txt": _repeat("api_key=AKIA", n)},
+    "inline ignore: a secret's line of unclosed `ssot: ignore[`": lambda n: {
+        "a.py": 'aws_access_key_id = "AKIAZ7Q4MX2PLK9WT3RB"  # ' + _repeat("ssot: ignore[", n) + "\n"},
 }
 
 def _laughs(n: int) -> str:
@@ -95,10 +100,16 @@ def _time_scan(files: dict[str, str]) -> tuple[float, float]:
     root = _tree(files)
     try:
         t0, c0 = time.perf_counter(), time.process_time()
-        scan(root, use_checkov=False)
+        _scan(root)
         return time.perf_counter() - t0, time.process_time() - c0
     finally:
         shutil.rmtree(root)
+
+
+def _scan(root: Path) -> None:
+    """`ssot scan --no-checkov` up to its report: the scan, then the suppressions and inline ignores."""
+    findings = scan(root, use_checkov=False).findings
+    suppressions.apply(findings, root=root, today=datetime.date(2025, 1, 1))
 
 
 def _peak_mb(fn: Callable[[], object]) -> float:
@@ -156,7 +167,7 @@ def main() -> None:
         cpu_ratios = [round(b / a, 2) if a > 0.01 else None for a, b in itertools.pairwise(cpu)]
         root = _tree(make(sizes[-1]))
         try:
-            peak = _peak_mb(lambda root=root: scan(root, use_checkov=False))  # type: ignore[misc]
+            peak = _peak_mb(lambda root=root: _scan(root))  # type: ignore[misc]
         finally:
             shutil.rmtree(root)
         cases[name] = {"seconds": times, "ratio_per_doubling": ratios, "cpu_seconds": cpu,
