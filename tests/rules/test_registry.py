@@ -14,7 +14,8 @@ from ssot.rules import Rule, all_rules, run_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCTRINE_RULES = {"hardcoded_secret", "odoo_cron", "duplicated_secret", "secret_placement",
-                  "scheduler_placement", "ownership_boundary", "odoo_job_runner", "exposed_role_grant"}
+                  "scheduler_placement", "ownership_boundary", "odoo_job_runner", "exposed_role_grant",
+                  "vault_exposure"}
 # Test files in tests/rules that are not one rule's table.
 NOT_RULE_TESTS = {"test_registry.py", "test_common.py"}
 DOC_SECTIONS = ("## What it enforces", "## Why", "## What triggers it", "## Near misses that stay quiet",
@@ -110,6 +111,8 @@ def careless_inventory(phase: Phase) -> Inventory:
         Asset(Kind.GRANT, Store.POSTGRES, "anon:table:odoo_shadow", phase, loc,
               props={**raw, "role": "anon", "schema": "odoo_shadow", "object_type": "table", "objects": ["*"],
                      "privileges": ["INSERT"]}),
+        Asset(Kind.SECRET_FUNCTION, Store.POSTGRES, "public.get_key()", phase, loc,
+              props={**raw, "schema": "public", "owner": "postgres", "executable_by": ["PUBLIC"]}),
     ])
 
 
