@@ -35,3 +35,15 @@ INSERT INTO cron.job_run_details (jobid, runid, database, username, command, sta
                                   start_time, end_time)
 SELECT jobid, 1, 'postgres', 'postgres', 'select 1', 'failed', 'connection refused', now(), now()
 FROM cron.job WHERE jobname = 'push-kpis';
+
+-- Planted: a "helper" written so an Edge Function could fetch the Stripe key. SECURITY DEFINER runs it
+-- as its owner, and PostgreSQL's default EXECUTE for PUBLIC lets anon call it over the data API
+-- (/rest/v1/rpc/get_stripe_key): Vault's plaintext for anyone with the public key.
+CREATE FUNCTION public.get_stripe_key() RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'stripe_api_key' $$;
+
+-- Near miss: the same kind of helper, executable only by service_role (the server-side key's role).
+CREATE FUNCTION public.get_n8n_webhook_token() RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'n8n_webhook_token' $$;
+REVOKE EXECUTE ON FUNCTION public.get_n8n_webhook_token() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.get_n8n_webhook_token() TO service_role;
