@@ -30,7 +30,8 @@ SELECT vault.update_secret(id) FROM vault.secrets WHERE name = 'stripe_api_key';
 CREATE TABLE public.feature_flags (name text PRIMARY KEY, enabled boolean NOT NULL);
 GRANT SELECT ON public.feature_flags TO anon, authenticated;
 
--- Near miss: a failed run of a declared job is recorded by pg_cron (the audit reads it; not drift).
+-- Planted: a failed run of a declared job, recorded by pg_cron: not drift, but a job failing now is
+-- orchestration state to make visible (cron_job_failing, low).
 INSERT INTO cron.job_run_details (jobid, runid, database, username, command, status, return_message,
                                   start_time, end_time)
 SELECT jobid, 1, 'postgres', 'postgres', 'select 1', 'failed', 'connection refused', now(), now()
