@@ -111,6 +111,8 @@ def careless_inventory(phase: Phase) -> Inventory:
         Asset(Kind.GRANT, Store.POSTGRES, "anon:table:odoo_shadow", phase, loc,
               props={**raw, "role": "anon", "schema": "odoo_shadow", "object_type": "table", "objects": ["*"],
                      "privileges": ["INSERT"]}),
+        Asset(Kind.ODOO_DATA_FIELD, Store.ODOO, "acme.insight.x_embedding", phase, loc,
+              props={**raw, "model": "acme.insight", "field": "x_embedding", "holds": "embedding"}),
         Asset(Kind.SECRET_FUNCTION, Store.POSTGRES, "public.get_key()", phase, loc,
               props={**raw, "schema": "public", "owner": "postgres", "executable_by": ["PUBLIC"]}),
     ])
