@@ -15,8 +15,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from estate_readme import ESTATE, table
