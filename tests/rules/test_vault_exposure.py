@@ -52,6 +52,8 @@ CASES = [
         fn(p, "ops.report_token()", ["report_reader"]),
         fn(p, "ops.justified_then_public()", ["report_reader", "anon"]),
         fn(p, 'ops.weird(")\nDROP TABLE x; --" text)', ["PUBLIC"]),
+        # an overload beside ssot's fingerprint function is not ssot's
+        fn(p, "ssot_audit.vault_fingerprints(probe text, raw boolean)", ["acme_agent"], ssot_fingerprints=True),
     ], expect=[
         Expect("function:public.get_stripe_key()", Severity.CRITICAL, loc("public.get_stripe_key()"),
                explain_has=["may be executed by PUBLIC", "data API"],
@@ -74,6 +76,9 @@ CASES = [
         Expect('function:ops.weird(")\nDROP TABLE x; --" text)', Severity.CRITICAL,
                loc('ops.weird(")\nDROP TABLE x; --" text)'),
                propose_has=['REVOKE EXECUTE ON FUNCTION "ops"."weird"(<argument types>) FROM PUBLIC;']),
+        Expect("function:ssot_audit.vault_fingerprints(probe text, raw boolean)", Severity.HIGH,
+               loc("ssot_audit.vault_fingerprints(probe text, raw boolean)"),
+               propose_has=['"ssot_audit"."vault_fingerprints"(probe text, raw boolean) FROM "acme_agent";']),
     ], justifications=[
         # a justification silences a named role, never the data API's
         justification("vault_exposure", "function:ops.justified_then_public()"),
