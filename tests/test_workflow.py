@@ -6,8 +6,10 @@ for real against a stand-in `gh` that records the API calls it is given.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -217,3 +219,132 @@ def test_the_dispatched_audit_workflow_accepts_what_the_schedule_sends() -> None
     assert job["concurrency"]["group"] == "ssot-deploy-${{ inputs.stack }}"  # never during an apply
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     assert '.venv/bin/ssot audit --stack "$STACK" --state "$RUNNER_TEMP/state.json" --store' in runs
+
+
+# ---------------------------------------------------------------------------------------------
+# Fork reports: the pull request comes from the API, the comment updated is the bot's own
+
+def _json_gh(tmp_path: Path, pages: dict[str, object]) -> Path:
+    """A stand-in `gh` that serves canned JSON per API path and applies `--jq` with the real jq,
+    as gh does with its built-in one; it records every call."""
+    if not shutil.which("jq"):
+        pytest.skip("jq is not installed: run scripts/setup")
+    log = tmp_path / "gh.log"
+    (tmp_path / "pages").mkdir()
+    for i, (path, data) in enumerate(pages.items()):
+        (tmp_path / "pages" / str(i)).write_text(json.dumps(data))
+        (tmp_path / "pages" / f"{i}.path").write_text(path)
+    gh = tmp_path / "bin" / "gh"
+    gh.parent.mkdir()
+    gh.write_text(f"""#!/usr/bin/env bash
+printf '%s\\n' "$*" >> {log}
+jq_filter=. path=
+for ((i = 1; i <= $#; i++)); do
+  a=${{!i}}
+  case "$a" in --jq) j=$((i + 1)); jq_filter=${{!j}};; repos/*) [ -z "$path" ] && path=$a;; esac
+done
+for f in {tmp_path}/pages/*.path; do
+  if [ "$(cat "$f")" = "$path" ]; then jq -r "$jq_filter" "${{f%.path}}"; exit; fi
+done
+[ "$1" = api ] && [ "$2" != -X ] && {{ echo "gh: 404 $path" >&2; exit 1; }}
+exit 0
+""")
+    gh.chmod(0o755)
+    return log
+
+
+def _gh_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "GITHUB_REPOSITORY": "acme/platform",
+            "GH_TOKEN": "test"}
+
+
+SHA = "a" * 40
+OPEN_PRS = "repos/acme/platform/pulls?state=open&per_page=100"
+
+
+def _pull(number: int, sha: str, repo: str) -> dict[str, object]:
+    return {"number": number, "head": {"sha": sha, "repo": {"full_name": repo}}}
+
+
+def _pr_for_commit(tmp_path: Path, pulls: list[dict[str, object]], head_repo: str = "fork/platform",
+                   sha: str = SHA) -> subprocess.CompletedProcess[str]:
+    _json_gh(tmp_path, {OPEN_PRS: pulls})
+    return subprocess.run([str(ROOT / "scripts" / "pr-for-commit"), head_repo, sha], env=_gh_env(tmp_path),
+                          capture_output=True, text=True, check=False)
+
+
+def test_the_pull_request_is_the_open_one_whose_head_is_the_run_head(tmp_path: Path) -> None:
+    pulls = [_pull(3, SHA, "other/platform"),  # same commit pushed from another fork
+             _pull(5, "b" * 40, "fork/platform"),  # the fork's other pull request
+             _pull(9, SHA, "fork/platform")]
+    done = _pr_for_commit(tmp_path, pulls)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "9\n"
+
+
+@pytest.mark.parametrize("pulls", [[], [_pull(5, "b" * 40, "fork/platform")],
+                                   [_pull(9, SHA, "fork/platform"), _pull(10, SHA, "fork/platform")]])
+def test_no_single_matching_pull_request_publishes_nothing(tmp_path: Path, pulls: list[dict[str, object]]) -> None:
+    done = _pr_for_commit(tmp_path, pulls)
+    assert done.returncode == 1 and done.stdout == ""
+
+
+@pytest.mark.parametrize(("head_repo", "sha"), [("fork/platform", 'a" or true or "'), ('x/y" or true or "', SHA),
+                                                ("fork/platform", SHA.upper())])
+def test_head_repo_and_sha_cannot_inject_into_the_filter(tmp_path: Path, head_repo: str, sha: str) -> None:
+    done = _pr_for_commit(tmp_path, [_pull(9, SHA, "fork/platform")], head_repo=head_repo, sha=sha)
+    assert done.returncode == 1 and done.stdout == ""
+    assert not (tmp_path / "gh.log").exists(), "gh is never called with an unchecked value"
+
+
+def test_publish_takes_the_pull_request_from_the_api_never_from_the_artifact() -> None:
+    text = PUBLISH.read_text()
+    assert "pr-number" not in text and "pull_requests[" not in text
+    assert "pr-number" not in PR.read_text()
+    steps = _steps(PUBLISH)
+    find = next(s for s in steps if "scripts/pr-for-commit" in s.get("run", ""))
+    assert find["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    assert find["env"]["HEAD_REPO"] == "${{ github.event.workflow_run.head_repository.full_name }}"
+    sarif = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert sarif["with"]["ref"] == f"refs/pull/${{{{ steps.{find['id']}.outputs.number }}}}/merge"
+    comment = next(s for s in steps if "scripts/pr-comment" in s.get("run", ""))
+    assert comment["env"]["PR"] == f"${{{{ steps.{find['id']}.outputs.number }}}}"
+    assert comment["run"] == 'scripts/pr-comment reports "$PR"'
+    for step in (sarif, comment):
+        assert step["if"] == f"steps.{find['id']}.outputs.number != ''"
+
+
+MARKER = "<!-- ssot-pr-comment -->"
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+
+
+def _comment_on(tmp_path: Path, comments: list[dict[str, object]]) -> str:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "scan.md").write_text("## ssot scan: passed\n")
+    log = _json_gh(tmp_path, {"repos/acme/platform/issues/7/comments": comments})
+    subprocess.run([str(ROOT / "scripts" / "pr-comment"), str(reports), "7"], check=True, env=_gh_env(tmp_path))
+    return log.read_text()
+
+
+def test_the_comment_updated_is_the_bots_not_a_strangers_with_the_marker(tmp_path: Path) -> None:
+    calls = _comment_on(tmp_path, [
+        {"id": 11, "user": {"login": "mallory", "type": "User"}, "body": f"{MARKER}\nfake all-clear"},
+        {"id": 12, "user": BOT, "body": "some other bot comment"},
+        {"id": 13, "user": BOT, "body": f"{MARKER}\n## ssot scan: 1 blocking finding"},
+    ])
+    assert "-X PATCH repos/acme/platform/issues/comments/13" in calls
+    assert "comments/11" not in calls and "-X POST" not in calls
+
+
+def test_only_a_strangers_marker_comment_means_a_new_comment(tmp_path: Path) -> None:
+    calls = _comment_on(tmp_path, [{"id": 11, "user": {"login": "mallory", "type": "User"}, "body": MARKER}])
+    assert "-X POST repos/acme/platform/issues/7/comments" in calls and "PATCH" not in calls
+
+
+def test_the_comment_script_rejects_a_pr_number_that_is_not_a_number(tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    log = _json_gh(tmp_path, {})
+    done = subprocess.run([str(ROOT / "scripts" / "pr-comment"), str(tmp_path / "reports"), "7/../../x"],
+                          env=_gh_env(tmp_path), capture_output=True, text=True, check=False)
+    assert done.returncode != 0 and not log.exists()
