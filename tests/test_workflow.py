@@ -348,3 +348,40 @@ def test_the_comment_script_rejects_a_pr_number_that_is_not_a_number(tmp_path: P
     done = subprocess.run([str(ROOT / "scripts" / "pr-comment"), str(tmp_path / "reports"), "7/../../x"],
                           env=_gh_env(tmp_path), capture_output=True, text=True, check=False)
     assert done.returncode != 0 and not log.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Every job is bounded in time; every third-party action is pinned to a commit
+
+_PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*\s*$")
+
+
+def test_every_job_has_a_timeout() -> None:
+    for path in WORKFLOWS:
+        for name, job in load_yaml(path).data["jobs"].items():
+            minutes = job.get("timeout-minutes")
+            assert isinstance(minutes, int) and 1 <= minutes <= 90, f"{path.name}: job {name}: timeout-minutes"
+
+
+def test_every_action_is_pinned_by_commit_with_its_tag_in_a_comment() -> None:
+    for path in WORKFLOWS:
+        uses = [line for line in path.read_text().splitlines() if re.match(r"^\s*(?:-\s+)?uses:", line)]
+        assert uses, path.name
+        for line in uses:
+            if line.split("uses:", 1)[1].strip().startswith("./"):
+                continue  # the repository's own action, pinned by the checkout itself
+            assert _PINNED.match(line), f"{path.name}: {line.strip()!r} is not pinned to a commit SHA"
+
+
+def test_the_pin_check_catches_a_tag_or_branch() -> None:
+    for line in ("      - uses: actions/checkout@v4", "        uses: pulumi/actions@main",
+                 "      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262",
+                 "      - uses: actions/checkout@11d5960a # v4.4.0"):
+        assert not _PINNED.match(line), line
+
+
+def test_state_export_never_holds_the_passphrase_or_shows_secrets() -> None:
+    exports = [s for path in WORKFLOWS for s in _all_steps(path) if "pulumi stack export" in s.get("run", "")]
+    assert len(exports) == 2  # after the apply, and for the requested audit
+    for step in exports:
+        assert "PULUMI_CONFIG_PASSPHRASE" not in step.get("env", {}) and "--show-secrets" not in step["run"]
