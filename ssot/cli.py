@@ -307,7 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(withhold(f"ssot {args.command}: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        # Stopped before it finished: the result is unknown, which is "incomplete" (never a pass),
+        # within the documented exit codes rather than the shell's 130.
+        print(f"ssot {args.command}: interrupted: the run is incomplete", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
