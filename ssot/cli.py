@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="scan only files changed since this git ref, e.g. origin/main")
     sc.add_argument("--with-preview", action="store_true",
                     help="with --changed-since: when a stack file or the program changed, also run the preview "
-                         "of every stack (this executes the repository's Pulumi program, as `ssot preview` does)")
+                         "of every stack (this executes the repository's Pulumi program, in a child process "
+                         "that gets none of ssot's environment)")
     sc.add_argument("--history", action="store_true",
                     help="scan every blob in the repository's git history once, and report where each secret "
                          "was introduced and whether HEAD still holds it")

@@ -136,10 +136,10 @@ def scan(root: Path, *, use_checkov: bool = True, checkov_secrets: bool = False,
     _drop_literals_explained_by_config(inv)
     findings = run_rules(inv, all_rules())
     notes: list[str] = []
-    # A preview runs the scanned tree's Python in this process, with this process's environment (in
-    # CI: its tokens). `ssot preview` does that by design and says so; a scan reads files and must
-    # not execute them unless asked, so the preview here is opt-in (the PR workflow runs
-    # `ssot preview` for every stack anyway).
+    # A preview executes the scanned tree's Python. `ssot preview` does that by design and says so; a
+    # scan reads files and must not execute them unless asked, so the preview here is opt-in (the PR
+    # workflow runs `ssot preview` for every stack anyway), and even then runs in a child process
+    # that never sees this process's environment (in CI: its tokens): ssot.sandbox.
     if changed is not None and _affects_program(root, changed) and not with_preview:
         notes.append("the change affects the Pulumi program; its preview was not run by this scan "
                      "(it executes the repository's code): run `ssot preview --stack NAME` or pass --with-preview")
@@ -147,7 +147,7 @@ def scan(root: Path, *, use_checkov: bool = True, checkov_secrets: bool = False,
         keys = {f.key for f in findings}
         for path in stack_files(root):
             name = path.name[len("Pulumi."):].rsplit(".", 1)[0]
-            result = preview(root, name)
+            result = preview(root, name, isolated=True)
             inv.merge(result.inventory)
             findings += [f for f in result.findings if f.key not in keys]
             keys |= {f.key for f in result.findings}
@@ -164,8 +164,12 @@ def scan_history(root: Path, *, since: str | None = None) -> PhaseResult:
     return PhaseResult(inv, run_rules(inv, all_rules()), target=f"{root} (git history)", default_artifact=None)
 
 
-def preview(root: Path, stack: str) -> PhaseResult:
-    """`ssot preview`: the Pulumi program under the mock runtime, offline, then the rules."""
+def preview(root: Path, stack: str, *, isolated: bool = False) -> PhaseResult:
+    """`ssot preview`: the Pulumi program under the mock runtime, offline, then the rules.
+
+    `isolated`: in a child process with a clean environment and resource limits (`ssot.sandbox`),
+    for a scan of code nobody has reviewed yet; `ssot preview` itself runs the program here, by design.
+    """
     from ssot.mockrun import run_stack
     from ssot.model import stack_file
     from ssot.sources.declared import ResourceView, inventory_from_resources
@@ -176,10 +180,16 @@ def preview(root: Path, stack: str) -> PhaseResult:
     # Validate the stack file first, leniently, so config mistakes are reported as such (exit 2)
     # rather than as a failed program run.
     load_platform(path, stack=stack, strict=False, display=_rel(path, root))
-    run = run_stack(root, stack, env={"PULUMI_SKIP_UPDATE_CHECK": "1"})
-    inv = inventory_from_resources(ResourceView(r.type, r.name, r.urn, r.props) for r in run.resources)
+    if isolated:
+        from ssot.sandbox import run_stack_resources
+
+        views = [ResourceView(*r) for r in run_stack_resources(root, stack)]
+    else:
+        run = run_stack(root, stack, env={"PULUMI_SKIP_UPDATE_CHECK": "1"})
+        views = [ResourceView(r.type, r.name, r.urn, r.props) for r in run.resources]
+    inv = inventory_from_resources(views)
     return PhaseResult(inv, run_rules(inv, all_rules()), target=f"{_rel(root, Path(os.getcwd()))} (stack {stack})",
-                       default_artifact=_rel(path, root), resources=len(run.resources))
+                       default_artifact=_rel(path, root), resources=len(views))
 
 
 def declared_inventory(root: Path, stack: str, state: Path | None = None) -> tuple[Inventory, int]:

@@ -128,8 +128,8 @@ def test_the_repositorys_config_cannot_make_git_run_commands(make_tree: TreeMake
 def test_a_scan_never_runs_the_repositorys_program_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """A hostile pull request changes the program so that it writes the environment out: the scan
-    reports that it did not preview, and the program never ran; `--with-preview` runs it (as
-    `ssot preview` does, by design), which is what proves the plant works."""
+    reports that it did not preview, and the program never ran; `--with-preview` runs it, in a child
+    process that never sees ssot's environment (the plant does run: it writes what it sees)."""
     from ssot.cli import main
 
     canary = "ssot-canary-" + synthetic_secret()[:12]
@@ -152,7 +152,9 @@ def test_a_scan_never_runs_the_repositorys_program_unless_asked(tmp_path: Path, 
 
     assert main(["scan", str(root), "--changed-since", "HEAD", "--no-checkov", "--with-preview"]) in (0, 1)
     capsys.readouterr()
-    assert canary in leak.read_text()
+    seen = leak.read_text()
+    assert "'SSOT_OFFLINE': '1'" in seen and canary not in seen and "SSOT_TEST_CI_TOKEN" not in seen
+    assert f"'HOME': {str(Path.home())!r}" not in seen
 
 
 def test_with_preview_needs_changed_since(tmp_path: Path) -> None:
