@@ -944,24 +944,16 @@ def _odoo(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -> O
 
 
 def _https_or_loopback(url: str) -> bool:
-    import ipaddress
     from urllib.parse import urlsplit
+
+    from ssot.transport import is_loopback_host
 
     try:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError:
         return False
-    if parts.scheme == "https":
-        return True
-    if parts.scheme != "http" or not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and bool(host) and is_loopback_host(str(host)))
 
 
 def _aws(r: _Reader, value: Any, path: KeyPath) -> Aws | None:
