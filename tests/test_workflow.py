@@ -385,3 +385,11 @@ def test_state_export_never_holds_the_passphrase_or_shows_secrets() -> None:
     assert len(exports) == 2  # after the apply, and for the requested audit
     for step in exports:
         assert "PULUMI_CONFIG_PASSPHRASE" not in step.get("env", {}) and "--show-secrets" not in step["run"]
+
+
+def test_many_marker_comments_update_the_first_without_a_broken_pipe(tmp_path: Path) -> None:
+    # more ids than a pipe holds: a reader that stops after the first line would kill gh (SIGPIPE)
+    # and, under pipefail, the script
+    comments = [{"id": 100000 + i, "user": BOT, "body": f"{MARKER}\nold"} for i in range(20000)]
+    calls = _comment_on(tmp_path, comments)
+    assert "-X PATCH repos/acme/platform/issues/comments/100000" in calls
