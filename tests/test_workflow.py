@@ -393,3 +393,12 @@ def test_many_marker_comments_update_the_first_without_a_broken_pipe(tmp_path: P
     comments = [{"id": 100000 + i, "user": BOT, "body": f"{MARKER}\nold"} for i in range(20000)]
     calls = _comment_on(tmp_path, comments)
     assert "-X PATCH repos/acme/platform/issues/comments/100000" in calls
+
+
+def test_no_checkout_leaves_the_token_in_git_config() -> None:
+    """The previews run the repository's program in the same job: `.git/config` must not hold the
+    job's token for it to read (the steps that need the token get it through env: GH_TOKEN)."""
+    for path in WORKFLOWS:
+        for step in _all_steps(path):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, path.name
