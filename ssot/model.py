@@ -965,6 +965,9 @@ def _aws(r: _Reader, value: Any, path: KeyPath) -> Aws | None:
     if region and not _REGIONS.match(region):
         r.issue((*path, "region"), f"an AWS region such as eu-central-1; got {_type(region)}")
     endpoint = r.string(m.get("endpointUrl"), (*path, "endpointUrl"), "an http(s) URL", optional=True)
+    if endpoint and not _https_or_loopback(endpoint):
+        # Secret values come back in the responses (and a session token goes with every request).
+        r.issue((*path, "endpointUrl"), "an https URL (plain http only for loopback: 127.0.0.0/8, ::1, localhost)")
     prefix = r.string(m.get("secretsPrefix"), (*path, "secretsPrefix"), optional=True) or ""
     ppath = r.string(m.get("parametersPath"), (*path, "parametersPath"), optional=True) or "/"
     if not ppath.startswith("/"):

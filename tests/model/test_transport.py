@@ -88,3 +88,16 @@ def test_plain_http_to_a_remote_odoo_is_refused(tmp_path: Path, url: str) -> Non
     with pytest.raises(ConfigError) as info:
         _load(tmp_path, odoo=_odoo(url))
     assert f"{K}.odoo.url" in str(info.value)
+
+
+@pytest.mark.parametrize(("url", "ok"), [("https://secretsmanager.eu-central-1.amazonaws.com", True),
+                                         ("http://127.0.0.1:54382", True), ("http://localhost:5000", True),
+                                         ("http://aws-proxy.internal:8080", False), ("ftp://x.test", False)])
+def test_aws_endpoint_urls_are_https_or_loopback(tmp_path: Path, url: str, ok: bool) -> None:
+    aws = {"region": "eu-central-1", "endpointUrl": url}
+    if ok:
+        assert _load(tmp_path, aws=aws).aws.endpoint_url == url
+    else:
+        with pytest.raises(ConfigError) as info:
+            _load(tmp_path, aws=aws)
+        assert f"{K}.aws.endpointUrl" in str(info.value)
