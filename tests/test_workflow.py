@@ -31,7 +31,9 @@ def test_pr_workflow_runs_scan_and_preview_and_publishes() -> None:
     assert set(doc["on"]) == {"pull_request"}, "never pull_request_target: fork code must not get secrets"
     steps = _steps(PR)
     runs = "\n".join(s.get("run", "") for s in steps)
-    assert "scripts/setup" in runs
+    # the scan-only set-up: the runner's apt may not offer PostgreSQL 15, and neither job needs it
+    assert "scripts/setup --scan-only" in runs
+    assert not re.search(r"scripts/setup\s*$", runs, re.M), "the full set-up installs a database and a browser"
     assert ".venv/bin/ssot scan ." in runs and "--also sarif=" in runs and "--also markdown=" in runs
     assert ".venv/bin/ssot preview --stack" in runs
     # only what the pull request changes, against the base branch, with history to find the merge base
@@ -46,6 +48,29 @@ def test_pr_workflow_runs_scan_and_preview_and_publishes() -> None:
     assert job["permissions"] == {"contents": "read", "security-events": "write", "pull-requests": "write"}
     # Nothing needs a secret: previews and scans work on forks.
     assert "secrets." not in PR.read_text()
+
+
+SETUP = ROOT / "scripts" / "setup"
+
+
+def _setup(*args: str) -> subprocess.CompletedProcess[str]:
+    # --dry-run stops before apt, pip or any download: this checks the argument parsing and the plan
+    return subprocess.run(["bash", str(SETUP), *args], capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_setup_parses_and_scan_only_installs_no_database_or_browser() -> None:
+    assert subprocess.run(["bash", "-n", str(SETUP)], capture_output=True, check=False).returncode == 0
+    full = _setup("--dry-run")
+    assert full.returncode == 0, full.stderr
+    assert "postgresql-15 postgresql-15-cron" in full.stderr and "chromium" in full.stderr
+    assert "real-world test corpus" in full.stderr
+    scan = _setup("--scan-only", "--dry-run")
+    assert scan.returncode == 0, scan.stderr
+    assert "apt packages: none" in scan.stderr and ".venv, .checkov-venv" in scan.stderr
+    assert "postgresql" not in scan.stderr and "chromium" not in scan.stderr and "corpus" not in scan.stderr
+    assert _setup("--dry-run", "--scan-only").stderr == scan.stderr
+    bad = _setup("--scan-only", "--bogus", "--dry-run")
+    assert bad.returncode == 2 and "unknown argument" in bad.stderr and "--bogus" not in bad.stderr
 
 
 def test_fork_reports_are_published_without_checking_out_fork_code() -> None:
