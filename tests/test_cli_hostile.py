@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from needs import missing_dependency
 
 from ssot.cli import main
 
@@ -143,7 +144,7 @@ def test_hostile_inputs_exit_2_or_3_naming_the_file(setup: Setup, code: int, nam
 
 def test_db_start_with_a_file_as_datadir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if shutil.which("pg_ctl") is None and not Path("/usr/lib/postgresql").is_dir():
-        pytest.skip("PostgreSQL is not installed (scripts/setup installs it)")
+        missing_dependency("PostgreSQL is not installed (scripts/setup installs it)")
     f = tmp_path / "datadir"
     f.write_text("")
     assert main(["db", "start", "--datadir", str(f)]) == 2

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from needs import missing_dependency
 
 from ssot.yamlpos import load_yaml
 
@@ -130,7 +130,7 @@ DEPLOY = ROOT / ".github" / "workflows" / "ssot-deploy.yml"
 def _check_jsonschema() -> Path:
     exe = Path(sys.executable).parent / "check-jsonschema"
     if not exe.exists():
-        pytest.skip("check-jsonschema is not installed in this virtualenv: run scripts/setup")
+        missing_dependency("check-jsonschema is not installed in this virtualenv: run scripts/setup")
     return exe
 
 
