@@ -5,6 +5,8 @@
   ssot preview --stack NAME         the Pulumi program evaluated offline, checked against the doctrine
   ssot scan [PATH]                  the repository's files checked against the doctrine
   ssot audit --stack NAME           the live platform: drift from the stack and doctrine violations
+  ssot audit --serve                the audit worker: runs and stores the audits the platform's pg_cron job requests
+  ... --store                       (scan, preview, audit) record the run in audit.* (database: $SSOT_STORE_DSN)
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or config, 3 incomplete.
 """
@@ -120,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="scan every blob in the repository's git history once, and report where each secret "
                          "was introduced and whether HEAD still holds it")
     sc.add_argument("--since", metavar="REF", help="with --history: only commits not reachable from REF")
+    sc.add_argument("--ignore-file", type=Path, metavar="PATH",
+                    help="ignore globs to use instead of the tree's .ssotignore (on a pull request: the base "
+                         "branch's, so that a change cannot exempt its own files)")
     _report_options(sc)
 
     au = sub.add_parser("audit", help="read the live platform and check drift and the doctrine")
@@ -217,11 +222,13 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
         from ssot.store.run import declared_agent_roles, sources_for, store_report
 
         try:
-            report.history = store_report(
+            stored = store_report(
                 report, command=command, root=root, started_at=getattr(args, "started_at", None) or datetime.now(UTC),
                 stack=getattr(args, "stack", None),
                 sources_read=sources_for(command, args, result),
-                declared_agent_roles=declared_agent_roles(root, getattr(args, "stack", None))).history
+                declared_agent_roles=declared_agent_roles(root, getattr(args, "stack", None)))
+            report.history = stored.history
+            print(stored.describe(), file=sys.stderr)
         except SsotError as exc:
             if exc.exit_code != 3:
                 raise
@@ -258,7 +265,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         result = scan_history(root, since=args.since)
     else:
         result = scan(root, use_checkov=not args.no_checkov, checkov_secrets=args.checkov_secrets,
-                      changed_since=args.changed_since)
+                      changed_since=args.changed_since,
+                      ignore_file=args.ignore_file.resolve() if args.ignore_file else None)
     return _report("scan", args, result, root)
 
 

@@ -102,7 +102,7 @@ def _affects_program(root: Path, changed: set[str]) -> bool:
 
 
 def scan(root: Path, *, use_checkov: bool = True, checkov_secrets: bool = False,
-         changed_since: str | None = None) -> PhaseResult:
+         changed_since: str | None = None, ignore_file: Path | None = None) -> PhaseResult:
     """`ssot scan`: the repository's files, checkov and our own scanners, plus its stack files.
 
     With `changed_since` (a git ref): only the files changed since then, and, when a change can
@@ -118,7 +118,8 @@ def scan(root: Path, *, use_checkov: bool = True, checkov_secrets: bool = False,
         from ssot.sources.git import changed_files
 
         changed = changed_files(root, changed_since)
-    inv = collect_static(root, use_checkov=use_checkov, checkov_secrets=checkov_secrets, only=changed)
+    inv = collect_static(root, use_checkov=use_checkov, checkov_secrets=checkov_secrets, only=changed,
+                         ignore_file=ignore_file)
     platforms = load_stacks(root, strict=False)
     if changed is not None:
         platforms = [p for p in platforms if _rel(Path(p.file), root) in changed]

@@ -137,6 +137,8 @@ class Engine:
 
     def __init__(self, stub: Any) -> None:
         self.stub = stub
+        # Every secret a test sends; none may show up in what the provider process writes.
+        self.canaries: set[str] = {CANARY, MGMT_TOKEN}
 
     def check(self, reg: Registration, olds: struct_pb2.Struct | None = None) -> provider_pb2.CheckResponse:
         """Check as the engine calls it: secret markers stripped on the way in, and put back on the
@@ -166,7 +168,9 @@ class Engine:
 def provider_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """`python -m pulumi.dynamic`, started as the engine's plugin host starts it."""
     # Its stderr goes to a file: a pipe nobody reads could fill and stall the server.
-    log = (tmp_path_factory.mktemp("provider-server") / "stderr.log").open("wb")
+    log_path = tmp_path_factory.mktemp("provider-server") / "stderr.log"
+    log = log_path.open("wb")
+    engine: Engine | None = None
     env = {**os.environ, "PULUMI_PROJECT": "ssot", "PYTHONPATH": str(ROOT), "SUPABASE_ACCESS_TOKEN": MGMT_TOKEN}
     proc = subprocess.Popen([sys.executable, "-m", "pulumi.dynamic"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=log)
@@ -185,7 +189,8 @@ def provider_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine
                                                                    acceptSecrets=True))
         # The premise of everything below: the engine strips secret markers before each call.
         assert configured.acceptSecrets is False
-        yield Engine(stub)
+        engine = Engine(stub)
+        yield engine
         channel.close()
     finally:
         proc.kill()
@@ -193,6 +198,9 @@ def provider_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine
         if proc.stdout:
             proc.stdout.close()
         log.close()
+    written = log_path.read_text(errors="replace")
+    for canary in engine.canaries if engine else ():
+        assert canary not in written, "the provider server wrote a secret to its stderr"
 
 
 @pytest.fixture
@@ -232,6 +240,7 @@ def _vault_row(pg: psycopg.Connection, secret_id: str) -> tuple[Any, ...] | None
 def test_vault_secret_lifecycle_over_grpc(provider_server: Engine, db_conninfo: str, db_password: str,
                                           pg: psycopg.Connection) -> None:
     engine, stub = provider_server, provider_server.stub
+    engine.canaries.update({db_password, CANARY + "-rotated"})
     name = "ssot_grpc_" + uuid.uuid4().hex[:10]
     reg = _vault_registration(db_conninfo, name, CANARY)
 
@@ -343,6 +352,7 @@ def test_errors_over_the_wire_quote_no_secret(provider_server: Engine, db_connin
     created = stub.Create(provider_pb2.CreateRequest(
         urn=first.urn, properties=strip_secrets(engine.check(first).inputs)), timeout=TIMEOUT)
     canary2 = CANARY + "-clash"
+    engine.canaries.update({canary2, db_password})
     second = _vault_registration(db_conninfo, name, canary2)
     with pytest.raises(grpc.RpcError) as info:
         stub.Create(provider_pb2.CreateRequest(urn=second.urn + "-2",
@@ -444,6 +454,7 @@ def test_project_and_edge_secret_over_grpc(provider_server: Engine) -> None:
     fp_key = "canary-fpkey-" + secrets.token_hex(8)
     value = "canary-edge-" + secrets.token_hex(8)
     never = (MGMT_TOKEN, db_pass, fp_key, value)
+    engine.canaries.update({*never, value + "-rotated"})
     with running_server(polls_until_healthy=0) as api:
         api.require_token(MGMT_TOKEN)
 

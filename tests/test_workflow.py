@@ -36,6 +36,8 @@ def test_pr_workflow_runs_scan_and_preview_and_publishes() -> None:
     assert not re.search(r"scripts/setup\s*$", runs, re.M), "the full set-up installs a database and a browser"
     assert ".venv/bin/ssot scan ." in runs and "--also sarif=" in runs and "--also markdown=" in runs
     assert ".venv/bin/ssot preview --stack" in runs
+    # the HTML reports travel in the artifact, for a person to open
+    assert "--also html=reports/scan.html" in runs and '--also html="reports/preview-$stack.html"' in runs
     # only what the pull request changes, against the base branch, with history to find the merge base
     assert '--changed-since "origin/$BASE_REF"' in runs and "${{ github.base_ref }}" not in runs
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
@@ -71,6 +73,18 @@ def test_setup_parses_and_scan_only_installs_no_database_or_browser() -> None:
     assert _setup("--dry-run", "--scan-only").stderr == scan.stderr
     bad = _setup("--scan-only", "--bogus", "--dry-run")
     assert bad.returncode == 2 and "unknown argument" in bad.stderr and "--bogus" not in bad.stderr
+
+
+def test_a_pull_request_cannot_exempt_its_own_changes() -> None:
+    """.ssotignore and the suppressions file are read from the base branch, never from the change."""
+    runs = "\n".join(s.get("run", "") for s in _steps(PR))
+    assert 'git show --end-of-options "origin/$BASE_REF:.ssotignore"' in runs
+    assert 'git show --end-of-options "origin/$BASE_REF:.ssot/suppressions.yaml"' in runs
+    scan = next(s["run"] for s in _steps(PR) if "ssot scan ." in s.get("run", ""))
+    assert '--ignore-file "$RUNNER_TEMP/base/ssotignore"' in scan
+    assert '--suppressions "$RUNNER_TEMP/base/suppressions.yaml"' in scan
+    preview = next(s["run"] for s in _steps(PR) if "ssot preview --stack" in s.get("run", ""))
+    assert '--suppressions "$RUNNER_TEMP/base/suppressions.yaml"' in preview
 
 
 def test_fork_reports_are_published_without_checking_out_fork_code() -> None:

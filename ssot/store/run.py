@@ -31,6 +31,12 @@ class Stored:
     scope: str
     history: list[dict[str, Any]] = field(default_factory=list)
 
+    def describe(self) -> str:
+        from ssot.reporters._report import clean
+
+        return (f"stored as run {self.run_id} of scope {clean(self.scope)!r} in audit.runs "
+                "(agents read audit.open_findings)")
+
 
 def _small_file(path: Path) -> str | None:
     # The tree may come from a stranger's pull request: no symlinks out, nothing large.

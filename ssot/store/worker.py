@@ -27,6 +27,7 @@ from ssot.store.errors import StoreError
 
 REQUEST_ENV = "SSOT_STORE_REQUEST_ID"
 RUN_TIMEOUT_S = 3600
+CLAIM_LOCK = 0x55_50_54_AD_17_00_00_02
 _OUTCOME = {0: "passed", 1: "findings at or above the threshold", 2: "bad usage or configuration",
             3: "incomplete"}
 
@@ -72,13 +73,28 @@ def _abandon_stale(conn: psycopg.Connection) -> None:
 
 
 def _claim(conn: psycopg.Connection, worker: str) -> Request | None:
+    """The oldest pending (command, stack), answered by its newest request; the older ones of the same
+    pair are superseded by it (one audit answers a backlog). Locked rows are someone else's."""
     _abandon_stale(conn)
-    row = conn.execute(
-        "UPDATE audit.requests SET state = 'running', claimed_at = clock_timestamp(), claimed_by = %s"
-        " WHERE id = (SELECT id FROM audit.requests WHERE state = 'pending' ORDER BY id"
-        "             FOR UPDATE SKIP LOCKED LIMIT 1)"
-        " RETURNING id, command, stack", (worker,)).fetchone()
-    return Request(int(row[0]), str(row[1]), str(row[2])) if row else None
+    with conn.transaction():
+        # Claims are short: serializing them keeps two workers from splitting one backlog between them.
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (CLAIM_LOCK,))
+        first = conn.execute("SELECT command, stack FROM audit.requests WHERE state = 'pending' ORDER BY id"
+                             " FOR UPDATE SKIP LOCKED LIMIT 1").fetchone()
+        if first is None:
+            return None
+        ids = [int(r[0]) for r in conn.execute(
+            "SELECT id FROM audit.requests WHERE state = 'pending' AND command = %s AND stack = %s ORDER BY id"
+            " FOR UPDATE SKIP LOCKED", first).fetchall()]
+        if not ids:
+            return None
+        newest = ids[-1]
+        conn.execute("UPDATE audit.requests SET state = 'running', claimed_at = clock_timestamp(), claimed_by = %s"
+                     " WHERE id = %s", (worker, newest))
+        if len(ids) > 1:
+            conn.execute("UPDATE audit.requests SET state = 'superseded', superseded_by = %s,"
+                         " finished_at = clock_timestamp() WHERE id = ANY(%s)", (newest, ids[:-1]))
+    return Request(newest, str(first[0]), str(first[1]))
 
 
 def _finish(conn: psycopg.Connection, request: Request, code: int, error: str | None) -> None:

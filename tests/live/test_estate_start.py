@@ -1,4 +1,6 @@
-"""examples/estate/live/start: starts the three systems on their fixed ports, seeded; --stop stops them."""
+"""examples/estate/live/start: starts the three systems, seeded; --stop stops them. The script's ports
+(54380-54382 by default) are moved to free ones here, so that a test never races another user of the
+machine for the example's fixed ports."""
 
 from __future__ import annotations
 
@@ -13,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 from mgmt_api_server import require_spec
+from pgtools import free_port
 
 from .conftest import LIVE_EXAMPLE
-
-PORTS = (54380, 54381, 54382)
 
 
 def _listening(port: int) -> bool:
@@ -29,22 +29,22 @@ def _listening(port: int) -> bool:
 
 def test_start_and_stop(tmp_path: Path) -> None:
     require_spec()
-    if any(_listening(p) for p in PORTS):
-        pytest.skip("ports 54380-54382 are in use here (an estate already running?)")
-    env = {**os.environ, "SSOT_ESTATE_LIVE_STATE": str(tmp_path / "state"), "SSOT_PYTHON": sys.executable}
+    odoo, mgmt, moto = ports = (free_port(), free_port(), free_port())
+    env = {**os.environ, "SSOT_ESTATE_LIVE_STATE": str(tmp_path / "state"), "SSOT_PYTHON": sys.executable,
+           "SSOT_ESTATE_ODOO_PORT": str(odoo), "SSOT_ESTATE_MGMT_PORT": str(mgmt), "SSOT_ESTATE_MOTO_PORT": str(moto)}
     start = str(LIVE_EXAMPLE / "start")
     try:
         done = subprocess.run([start], env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert sorted(p.name for p in (tmp_path / "state").glob("*.pid")) == [
             "mgmt_api_standin.pid", "moto_server.pid", "odoo_standin.pid"]
-        common: Any = xmlrpc.client.ServerProxy("http://127.0.0.1:54380/xmlrpc/2/common")
+        common: Any = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{odoo}/xmlrpc/2/common")
         assert common.authenticate("acme-dev", "ssot-auditor", "estate-odoo-auditor-password-not-a-secret", {}) == 7
-        req = urllib.request.Request("http://127.0.0.1:54381/v1/projects", headers={
+        req = urllib.request.Request(f"http://127.0.0.1:{mgmt}/v1/projects", headers={
             "Authorization": "Bearer sbp_estate_management_api_token_not_a_secret"})
         with urllib.request.urlopen(req, timeout=5) as r:  # noqa: S310
             assert [p["ref"] for p in json.loads(r.read())] == ["acmeestatelivesample", "acmeestateothersampl"]
-        sm = boto3.client("secretsmanager", endpoint_url="http://127.0.0.1:54382", region_name="eu-central-1",
+        sm = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{moto}", region_name="eu-central-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing")
         assert "acme/stripe_api_key" in {s["Name"] for s in sm.list_secrets()["SecretList"]}
         again = subprocess.run([start], env=env, capture_output=True, text=True, timeout=120)
@@ -53,4 +53,4 @@ def test_start_and_stop(tmp_path: Path) -> None:
         stop = subprocess.run([start, "--stop"], env=env, capture_output=True, text=True, timeout=60)
     assert stop.returncode == 0, stop.stderr
     assert not list((tmp_path / "state").glob("*.pid"))
-    assert not any(_listening(p) for p in PORTS)
+    assert not any(_listening(p) for p in ports)

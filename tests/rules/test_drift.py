@@ -146,7 +146,12 @@ CASES = [
         edge(D, "RESEND_KEY", None, FP_A), edge(L, "RESEND_KEY", None, FP_B),
         role(L, "old_etl", login=True),
         grant(L, "old_etl", "ai", ["SELECT"], default_owner="postgres"),
+        # PostgreSQL's default EXECUTE for PUBLIC on a function someone created in a declared schema
+        grant(L, "PUBLIC", "ai", ["EXECUTE"], typ="function"),
     ], expect=[
+        Expect("unmanaged:supabase-postgres:grant:PUBLIC:function:ai", Severity.MEDIUM,
+               live_loc("grant PUBLIC:function:ai"),
+               propose_has=['REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA "ai" FROM PUBLIC;']),
         Expect("missing:supabase-postgres:schema:odoo_shadow", Severity.HIGH, decl_loc(10, "schema-odoo_shadow"),
                explain_has=["declared (stacks/Pulumi.prod.yaml:10"], propose_has=["pulumi refresh", "pulumi up"]),
         Expect("changed:supabase-postgres:cron_job:nightly-sync", Severity.HIGH,
@@ -211,7 +216,7 @@ def test_summary_counts_per_verdict_and_coverage() -> None:
 
     inv = Inventory(CASES[2].assets(L))
     s = summary(inv, list(RULE.run(inv)))
-    assert (s["missing"], s["changed"], s["unmanaged"]) == (1, 4, 6)
+    assert (s["missing"], s["changed"], s["unmanaged"]) == (1, 4, 7)
     assert s["declared"] == 10 and s["in_sync"] == 5
     assert s["by_kind"]["vault_secret"] == {"changed": 1, "unmanaged": 1}
     assert 0 < s["coverage"] < 100

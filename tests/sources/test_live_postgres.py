@@ -290,3 +290,22 @@ def test_ssot_audit_stack_local_on_the_local_database(estate: str, local_db: loc
     assert "missing:supabase-postgres:schema:ai" in subjects and code == 1
     assert "unmanaged:supabase-vault:vault_secret:lt_webhook" in subjects
     assert estate not in out
+
+
+def test_auditor_sql_is_idempotent_and_refuses_a_bad_role_name(pg: psycopg.Connection) -> None:
+    for _ in range(2):
+        auditor_setup.apply(pg, AUDITOR, KEY)
+    privileges = pg.execute(
+        "SELECT has_function_privilege(%(r)s, 'ssot_audit.cron_jobs()', 'EXECUTE'), "
+        "has_column_privilege(%(r)s, 'vault.secrets', 'name', 'SELECT'), "
+        "has_column_privilege(%(r)s, 'vault.secrets', 'secret', 'SELECT'), "
+        "has_table_privilege(%(r)s, 'vault.decrypted_secrets', 'SELECT'), "
+        "has_function_privilege('public', 'ssot_audit.cron_jobs()', 'EXECUTE')", {"r": AUDITOR}).fetchone()
+    assert privileges == (True, True, False, False, False)
+    with pg.transaction():
+        pg.execute("SELECT set_config('ssot.auditor', 'x\"; DROP SCHEMA vault; --', false)")
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            pg.execute(auditor_setup.auditor_sql().encode())
+        raise psycopg.Rollback()
+    assert pg.execute("SELECT to_regnamespace('vault') IS NOT NULL").fetchone() == (True,)
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")

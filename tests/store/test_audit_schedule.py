@@ -158,8 +158,8 @@ def test_two_workers_never_run_one_request_twice(store: psycopg.Connection, stor
     import threading
 
     migrate(store)
-    for _ in range(6):
-        store.execute("INSERT INTO audit.requests (command, stack) VALUES ('preview', 'local')")
+    for i in range(6):
+        store.execute("INSERT INTO audit.requests (command, stack) VALUES ('preview', %s)", (f"s{i}",))
     seen: list[int] = []
     lock = threading.Lock()
 
@@ -213,3 +213,19 @@ def test_a_request_abandoned_by_a_dead_worker_is_marked_failed(store: psycopg.Co
     states = store.execute("SELECT claimed_by, state, error FROM audit.requests ORDER BY id").fetchall()
     assert states[0][:2] == ("gone:1", "failed") and "abandoned" in states[0][2]
     assert states[1] == ("busy:2", "running", None)  # still within the time a run may take
+
+
+def test_a_backlog_of_identical_requests_is_answered_by_one_run(store: psycopg.Connection, store_dsn: str) -> None:
+    migrate(store)
+    for stack in ("local", "local", "prod", "local"):
+        store.execute("INSERT INTO audit.requests (command, stack) VALUES ('audit', %s)", (stack,))
+    ran: list[Request] = []
+
+    def runner(request: Request, root: Path, env: object) -> int:
+        ran.append(request)
+        return 0
+
+    assert serve(ROOT, env={"SSOT_STORE_DSN": store_dsn}, once=True, runner=runner) == 2
+    assert sorted((r.stack, r.id) for r in ran) == [("local", 4), ("prod", 3)]
+    rows = store.execute("SELECT id, state, superseded_by FROM audit.requests ORDER BY id").fetchall()
+    assert rows == [(1, "superseded", 4), (2, "superseded", 4), (3, "done", None), (4, "done", None)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,7 @@ def test_no_secret_reaches_the_tables_or_the_output(tmp_path: Path, store_dsn: s
     root = repo(tmp_path, "canary")
     done = ssot("scan", str(root), "--no-checkov", "--store", "--format", "markdown", dsn=store_dsn)
     assert done.returncode == 1, done.stderr
+    assert re.search(r"stored as run \d+ of scope 'scan:repo' in audit\.runs", done.stderr)
     password = str(pg_conninfo.conninfo_to_dict(store_dsn)["password"])
     assert password and password not in done.stdout + done.stderr
     with psycopg.connect(store_dsn, autocommit=True) as conn:
