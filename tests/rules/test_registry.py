@@ -45,6 +45,10 @@ def test_every_rule_has_its_test_and_doc_page(rule: Rule) -> None:
     assert src.count("@pytest.mark.parametrize") == 1, "one table-driven test per rule"
     for row in ("nothing there", "near miss", "violation", "fixed"):
         assert f'Case("{row}' in src, f"{test.name} has no {row!r} row"
+    # pytest gives repeated ids a suffix, so a row pasted twice (a merge) would run twice unnoticed
+    names = re.findall(r'Case\("([^"]+)"', src)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    assert not repeated, f"{test.name} repeats rows: {repeated}"
     text = doc.read_text()
     assert text.startswith(f"# {rule.id}\n"), f"{doc.name} must start with '# {rule.id}'"
     for section in DOC_SECTIONS:
