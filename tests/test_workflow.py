@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from needs import missing_dependency
 
 from ssot.yamlpos import load_yaml
