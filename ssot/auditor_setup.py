@@ -13,10 +13,12 @@ import psycopg
 from psycopg import sql
 
 from ssot import localdb
-from ssot.components import audit as audit_component
 from ssot.errors import SsotError
 from ssot.names import pg_identifier_problem
+from ssot.providers import audit_function as audit_component
 
+# What the Pulumi program's key secret is described as (ssot/components/audit.py).
+KEY_DESCRIPTION = "ssot: key of the Vault fingerprints the audit compares (HMAC-SHA256)"
 AUDITOR_SQL = Path(__file__).resolve().parents[1] / "audits" / "postgres" / "auditor.sql"
 
 
@@ -43,10 +45,10 @@ def apply(conn: psycopg.Connection, role: str, fingerprint_key: str | None = Non
         if exists is None:
             if fingerprint_key is not None:
                 conn.execute("SELECT vault.create_secret(%s, %s, %s)",
-                             (fingerprint_key, key_name, audit_component.KEY_DESCRIPTION))
+                             (fingerprint_key, key_name, KEY_DESCRIPTION))
             else:
                 conn.execute("SELECT vault.create_secret(translate(encode(extensions.gen_random_bytes(32), 'base64'),"
-                             " E'\\n', ''), %s, %s)", (key_name, audit_component.KEY_DESCRIPTION))
+                             " E'\\n', ''), %s, %s)", (key_name, KEY_DESCRIPTION))
 
 
 def local_stack_key(root: Path | None = None) -> str | None:

@@ -15,6 +15,9 @@ import secrets
 from functools import cache
 
 _override: bytes | None = None
+# The string whose fingerprint the database returns next to Vault's, so the audit can tell whether its
+# key is the database's. Constant on purpose: a caller-chosen probe would be a guess oracle.
+PROBE = "ssot-fingerprint-probe"
 
 
 @cache

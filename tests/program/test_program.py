@@ -30,6 +30,7 @@ T = {
     "cron": "pulumi-python:dynamic/ssot:CronJob",
     "project": "pulumi-python:dynamic/ssot:SupabaseProject",
     "edge": "pulumi-python:dynamic/ssot:EdgeFunctionSecret",
+    "audit_fn": "pulumi-python:dynamic/ssot:AuditFunction",
 }
 # Inputs that carry a secret whenever present.
 SECRET_INPUTS = {
@@ -39,6 +40,7 @@ SECRET_INPUTS = {
     T["provider"]: {"password"},
     T["project"]: {"access_token", "db_pass"},
     T["edge"]: {"access_token", "value", "fingerprint_key"},
+    T["audit_fn"]: {"conninfo"},
 }
 
 
@@ -84,17 +86,16 @@ def test_expected_resources_and_types(stack_run: tuple[str, ProgramRun]) -> None
 
 
 def test_the_audit_fingerprint_function_is_declared_for_the_auditor_only(stack_run: tuple[str, ProgramRun]) -> None:
-    """The Vault fingerprint function the audit calls: SECURITY DEFINER, its key a Vault secret, EXECUTE
-    for the auditor role and revoked from PUBLIC (ssot/components/audit.py)."""
+    """The Vault fingerprint function the audit calls is ssot's own resource (pulumi-postgresql's Function
+    cannot pin search_path), for the stack's auditor role; its key is a Vault secret
+    (ssot/components/audit.py; the SQL it runs: tests/test_audit_function.py)."""
     _, run = stack_run
-    kids = {(r.type, r.inputs.get("name") or r.inputs.get("role")): r for r in _audit_children(run)}
-    fn = kids[("postgresql:index/function:Function", "vault_fingerprints")]
-    assert fn.inputs["securityDefiner"] is True and fn.inputs["schema"] == "ssot_audit"
-    assert "vault.decrypted_secrets" in fn.inputs["body"] and "extensions.hmac" in fn.inputs["body"]
-    key = kids[(T["vault"], "ssot_fingerprint_key")]
-    assert "value" in key.secret_inputs
-    assert kids[(T["grant"], "ssot_auditor")].inputs["privileges"] == ["EXECUTE"]
-    assert kids[(T["grant"], "public")].inputs["privileges"] == []
+    kids = {(r.type, r.inputs.get("name") or r.inputs.get("role") or r.inputs.get("auditor")): r
+            for r in _audit_children(run)}
+    fn = kids[(T["audit_fn"], "ssot_auditor")]
+    assert fn.secret_inputs == {"conninfo"}
+    assert not [r for r in _audit_children(run) if r.type == "postgresql:index/function:Function"]
+    assert kids[(T["vault"], "ssot_fingerprint_key")]
     assert kids[(T["schema"], "ssot_audit")]
 
 

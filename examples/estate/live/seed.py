@@ -105,7 +105,7 @@ def _secret(_value: Any) -> dict[str, str]:
 
 def _state(conn: psycopg.Connection, decl: Platform, by_ref: dict[str, str]) -> dict[str, Any]:
     fingerprints = {n: fp for n, fp, probe in conn.execute(
-        "SELECT name, fingerprint, is_probe FROM ssot_audit.vault_fingerprints('probe')") if not probe}
+        "SELECT name, fingerprint, is_probe FROM ssot_audit.vault_fingerprints()") if not probe}
     with contextlib.redirect_stderr(io.StringIO()):  # the SDK's chatter about mock outputs
         run = run_stack(ESTATE, STACK, env={"PULUMI_SKIP_UPDATE_CHECK": "1"})
     resources = []
