@@ -324,3 +324,19 @@ def test_not_xml_rpc_at_all_is_a_gap(tmp_path: Path) -> None:
         httpd.shutdown()
         httpd.server_close()
     assert [(g.object, g.reason) for g in result.gaps] == [("login", "unexpected response")]
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc", "json2"])
+def test_a_retry_after_past_the_cap_fails_the_login_at_once(tmp_path: Path, standin: Any, protocol: str) -> None:
+    """The server must not decide how long the audit sleeps: Retry-After: 86400 on login is a gap, not a day."""
+    import threading
+
+    s = standin("19.0" if protocol == "json2" else "17.0")
+    s.fail_next(1, 429, {"Retry-After": "86400"})
+    out: list[Any] = []
+    t = threading.Thread(target=lambda: out.append(SOURCE.collect(
+        _platform(tmp_path, s.url, protocol), _ctx(API_KEY if protocol == "json2" else PASSWORD))), daemon=True)
+    t.start()
+    t.join(10)
+    assert out, "the source slept what Retry-After asked"
+    assert [(g.object, g.reason) for g in out[0].gaps] == [("login", "rate limited past the retries")]

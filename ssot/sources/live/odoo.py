@@ -163,11 +163,16 @@ class _Rpc:
 
     def call(self, model: str, method: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None
              ) -> Any:
+        return self._retrying(lambda: self._once(model, method, list(args), dict(kwargs or {})))
+
+    def _retrying(self, fn: Callable[[], Any]) -> Any:
+        """fn, retried on 429/5xx; a Retry-After longer than MAX_RETRY_WAIT fails at once (the server
+        decides how long we would wait, so it must never decide how long the audit takes)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._once(model, method, list(args), dict(kwargs or {}))
+                return fn()
             except OdooCallError as exc:
                 wait = getattr(exc, "wait", None)
                 if exc.kind not in ("rate", "unavailable") or attempt >= MAX_ATTEMPTS:
@@ -242,16 +247,7 @@ class XmlRpc(_Rpc):
         def auth() -> Any:
             return self._common.authenticate(self._db, self._login, self._password, {})
 
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                uid = self._guard(auth)
-                break
-            except OdooCallError as exc:
-                if exc.kind not in ("rate", "unavailable") or attempt >= MAX_ATTEMPTS:
-                    raise
-                self._sleep(getattr(exc, "wait", None) or 0.1 * 2 ** attempt)
+        uid = self._retrying(lambda: self._guard(auth))
         if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
             raise OdooCallError("auth", "authentication refused (wrong database, login or password)")
         self._uid = uid
