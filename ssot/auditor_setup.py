@@ -51,25 +51,12 @@ def apply(conn: psycopg.Connection, role: str, fingerprint_key: str | None = Non
                              " E'\\n', ''), %s, %s)", (key_name, KEY_DESCRIPTION))
 
 
-def local_stack_key(root: Path | None = None) -> str | None:
-    """The key the local stack fingerprints under: SSOT_FINGERPRINT_KEY, else the stack's derived key
-    when it declares no fingerprintKey (what `pulumi up` would put in Vault)."""
+def local_stack_key() -> str | None:
+    """The key the local database's fingerprints are under: SSOT_FINGERPRINT_KEY (a declared
+    fingerprintKey, as the audit is given it), else None: the database generates a random one."""
     import os
 
-    from ssot.errors import ConfigError
-    from ssot.fingerprint import stack_derived_key
-    from ssot.model import load_platform, stack_file
-
-    if os.environ.get("SSOT_FINGERPRINT_KEY"):
-        return os.environ["SSOT_FINGERPRINT_KEY"]
-    path = stack_file("local", root or localdb.project_root())
-    if not path.is_file():
-        return None
-    try:
-        platform = load_platform(path, stack="local", strict=False)
-    except ConfigError:
-        return None
-    return stack_derived_key(platform.name, platform.stack) if platform.fingerprint_key is None else None
+    return os.environ.get("SSOT_FINGERPRINT_KEY") or None
 
 
 def setup_local(datadir: Path | None, role: str, fingerprint_key: str | None = None) -> str:

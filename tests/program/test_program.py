@@ -31,6 +31,7 @@ T = {
     "project": "pulumi-python:dynamic/ssot:SupabaseProject",
     "edge": "pulumi-python:dynamic/ssot:EdgeFunctionSecret",
     "audit_fn": "pulumi-python:dynamic/ssot:AuditFunction",
+    "fkey": "pulumi-python:dynamic/ssot:FingerprintKey",
 }
 # Inputs that carry a secret whenever present.
 SECRET_INPUTS = {
@@ -99,6 +100,21 @@ def test_the_audit_fingerprint_function_is_declared_for_the_auditor_only(stack_r
     assert kids[(T["schema"], "ssot_audit")]
 
 
+def test_a_stack_without_fingerprint_key_gets_a_random_secret_one(stack_run: tuple[str, ProgramRun]) -> None:
+    """Not one derived from the stack's public names: a generated key, a secret output only."""
+    stack, run = stack_run
+    decl = load_platform(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    keys = run.by_type(T["fkey"])
+    assert len(keys) == (0 if decl.fingerprint_key is not None else 1)
+    from ssot.providers.edge_secret import EdgeFunctionSecret
+    from ssot.providers.fingerprint_key import FingerprintKey
+    from ssot.providers.vault_secret import VaultSecret
+
+    # fingerprints in state are secret too: state plus repository must never be a guess oracle
+    assert "fingerprint" in VaultSecret.secret_outputs and "fingerprint" in EdgeFunctionSecret.secret_outputs
+    assert FingerprintKey.secret_outputs == ("key",)
+
+
 def test_parents_form_the_component_tree(stack_run: tuple[str, ProgramRun]) -> None:
     _, run = stack_run
     by_urn = run.by_urn()
@@ -109,7 +125,7 @@ def test_parents_form_the_component_tree(stack_run: tuple[str, ProgramRun]) -> N
         T["role"]: "ssot:platform:Roles", T["grant"]: "ssot:platform:Grants", T["defpriv"]: "ssot:platform:Grants",
         T["vault"]: "ssot:platform:VaultSecrets", T["cron"]: "ssot:platform:CronJobs",
         T["project"]: "ssot:platform:SupabasePlatform", T["edge"]: "ssot:platform:SupabasePlatform",
-        T["provider"]: "ssot:platform:Platform",
+        T["provider"]: "ssot:platform:Platform", T["fkey"]: "ssot:platform:Platform",
     }
     audit = {r.urn for r in _audit_children(run)}
     for r in run.resources:

@@ -240,9 +240,11 @@ def test_a_fingerprint_key_other_than_the_process_key_is_flagged(
 
 
 def test_ssot_db_auditor_sets_up_the_local_database(pg: psycopg.Connection, local_db: localdb.LocalDb,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from ssot.cli import main
 
+    monkeypatch.delenv("SSOT_FINGERPRINT_KEY", raising=False)
     pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
     assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
     assert "auditor access set up for role ssot_auditor" in capsys.readouterr().out
@@ -250,13 +252,22 @@ def test_ssot_db_auditor_sets_up_the_local_database(pg: psycopg.Connection, loca
     assert pg.execute(sql.SQL("SELECT has_function_privilege({}, 'ssot_audit.cron_jobs()', 'EXECUTE'), "
                               "has_function_privilege('anon', 'ssot_audit.vault_fingerprints()', 'EXECUTE')")
                       .format(sql.Literal(AUDITOR))).fetchone() == (True, False)
-    # the key is the local stack's (derived: it declares no fingerprintKey), so the audit's probe matches
-    from ssot.auditor_setup import local_stack_key
-
-    key = local_stack_key()
-    assert key is not None
+    # no key given: the database generated 32 random bytes, derived from nothing anyone can recompute
+    (key,) = pg.execute("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'ssot_fingerprint_key'"
+                        ).fetchone() or (None,)
+    assert isinstance(key, str) and len(key) == 44
     probe = pg.execute("SELECT fingerprint FROM ssot_audit.vault_fingerprints() WHERE is_probe").fetchone()
     assert probe == (fingerprint(PROBE, key.encode()),)
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+    assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
+    assert pg.execute("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'ssot_fingerprint_key'"
+                      ).fetchone() != (key,)
+    # given one (a declared fingerprintKey, as the audit is given it), it is that one
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+    monkeypatch.setenv("SSOT_FINGERPRINT_KEY", KEY)
+    assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
+    probe = pg.execute("SELECT fingerprint FROM ssot_audit.vault_fingerprints() WHERE is_probe").fetchone()
+    assert probe == (fingerprint(PROBE, KEY.encode()),)
     assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", "Bad-Name"]) == 2
     pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
 
