@@ -340,3 +340,31 @@ def test_a_retry_after_past_the_cap_fails_the_login_at_once(tmp_path: Path, stan
     t.join(10)
     assert out, "the source slept what Retry-After asked"
     assert [(g.object, g.reason) for g in out[0].gaps] == [("login", "rate limited past the retries")]
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc", "json2"])
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_a_server_trickling_bytes_is_stopped_by_the_sources_deadline(tmp_path: Path, protocol: str,
+                                                                     phase: str) -> None:
+    """One byte every 20 ms never trips a 0.5 s read timeout; the 1 s deadline for the whole source does."""
+    import time
+
+    from .slowloris import Slowloris
+
+    with Slowloris(phase) as s:
+        ctx = SourceContext(env={"SSOT_FINGERPRINT_KEY": KEY, "ODOO_AUDITOR_CREDENTIAL": PASSWORD}, timeout=0.5,
+                            deadline=1.0)
+        start = time.monotonic()
+        result = SOURCE.collect(_platform(tmp_path, s.url, protocol), ctx)
+        took = time.monotonic() - start
+    assert took < 3.0
+    assert [g.object for g in result.gaps] == ["login"] and "deadline passed" in result.gaps[0].reason
+    assert not result.complete
+
+
+def test_a_huge_json2_answer_is_cut_at_the_cap(tmp_path: Path, standin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = standin("19.0")
+    monkeypatch.setattr("ssot.sources.live.odoo.MAX_RESPONSE_BYTES", 300)
+    result = SOURCE.collect(_platform(tmp_path, s.url, "json2"), _ctx(API_KEY))
+    assert result.gaps and not result.complete
+    assert any(g.reason == "unexpected response (response larger than 300 bytes)" for g in result.gaps)

@@ -40,6 +40,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from xml.parsers.expat import ExpatError
 
+from ssot.deadline import (
+    Deadline,
+    DeadlineExceeded,
+    DeadlineHTTPConnection,
+    DeadlineHTTPSConnection,
+    build_opener,
+    read_capped,
+)
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import LiveSource, SourceContext, SourceResult
 from ssot.sources.live._secrets import category_for, digest_fingerprint, fingerprint_now, key_from, plain_name
@@ -98,7 +106,8 @@ _METHOD_CALL = re.compile(r"\bmodel\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 
 class OdooCallError(Exception):
-    """A call failed. `kind`: auth | denied | missing | unavailable | timeout | rate | bad. No server text."""
+    """A call failed; no server text. `kind`: auth | denied | missing | unavailable | timeout | deadline |
+    rate | bad."""
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(detail)
@@ -112,10 +121,11 @@ class OdooCallError(Exception):
 class _BoundedTransport(xmlrpc.client.Transport):
     """XML-RPC over http or https with a socket timeout and a cap on the response size."""
 
-    def __init__(self, timeout: float, https: bool) -> None:
+    def __init__(self, timeout: float, https: bool, deadline: Deadline | None = None) -> None:
         super().__init__(use_builtin_types=True)
         self._timeout = timeout
         self._https = https
+        self._deadline = deadline
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
         cached = self._connection[1]
@@ -123,7 +133,10 @@ class _BoundedTransport(xmlrpc.client.Transport):
             return cached
         chost, self._extra_headers, _x509 = self.get_host_info(host)
         conn: http.client.HTTPConnection
-        if self._https:
+        if self._deadline is not None:
+            cls = DeadlineHTTPSConnection if self._https else DeadlineHTTPConnection
+            conn = cls(chost, timeout=self._timeout, deadline=self._deadline)
+        elif self._https:
             conn = http.client.HTTPSConnection(chost, timeout=self._timeout)
         else:
             conn = http.client.HTTPConnection(chost, timeout=self._timeout)
@@ -158,8 +171,9 @@ class _Rpc:
 
     protocol = "xmlrpc"
 
-    def __init__(self, sleep: Callable[[float], None]) -> None:
+    def __init__(self, sleep: Callable[[float], None], deadline: Deadline | None = None) -> None:
         self._sleep = sleep
+        self._deadline = deadline
 
     def call(self, model: str, method: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None
              ) -> Any:
@@ -178,7 +192,7 @@ class _Rpc:
                 if exc.kind not in ("rate", "unavailable") or attempt >= MAX_ATTEMPTS:
                     raise
                 delay = wait if wait is not None else min(MAX_RETRY_WAIT, 0.1 * 2 ** attempt)
-                if delay > MAX_RETRY_WAIT:
+                if delay > MAX_RETRY_WAIT or (self._deadline is not None and delay >= self._deadline.remaining()):
                     raise
                 self._sleep(delay)
 
@@ -191,6 +205,8 @@ class _Rpc:
 
 def _network_error(exc: BaseException) -> OdooCallError:
     reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, DeadlineExceeded):
+        return OdooCallError("deadline", "deadline passed")
     if isinstance(reason, (socket.timeout, TimeoutError)):
         return OdooCallError("timeout", "timed out")
     if isinstance(reason, ConnectionRefusedError):
@@ -212,16 +228,16 @@ def _fault(exc: xmlrpc.client.Fault) -> OdooCallError:
 
 class XmlRpc(_Rpc):
     def __init__(self, url: str, db: str, login: str, password: str, timeout: float,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(sleep)
+                 sleep: Callable[[float], None] = time.sleep, deadline: Deadline | None = None) -> None:
+        super().__init__(sleep, deadline)
         self._db, self._login, self._password = db, login, password
         self._uid: int | None = None
         https = url.startswith("https:")
         base = url.rstrip("/")
         self._common = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/common", transport=_BoundedTransport(
-            timeout, https), allow_none=True)
+            timeout, https, deadline), allow_none=True)
         self._object = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/object", transport=_BoundedTransport(
-            timeout, https), allow_none=True)
+            timeout, https, deadline), allow_none=True)
 
     def __repr__(self) -> str:
         return "XmlRpc(...)"
@@ -270,13 +286,13 @@ class Json2(_Rpc):
     }
 
     def __init__(self, url: str, db: str, api_key: str, timeout: float,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(sleep)
+                 sleep: Callable[[float], None] = time.sleep, deadline: Deadline | None = None) -> None:
+        super().__init__(sleep, deadline)
         self._base = url.rstrip("/")
         self._db = db
         self._key = api_key
         self._timeout = timeout
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._opener = build_opener(deadline, _NoRedirect)
 
     def __repr__(self) -> str:
         return "Json2(...)"
@@ -294,7 +310,7 @@ class Json2(_Rpc):
             "X-Odoo-Database": self._db, "User-Agent": "ssot-audit"})
         try:
             with self._opener.open(req, timeout=self._timeout) as resp:
-                payload = resp.read(MAX_RESPONSE_BYTES + 1)
+                payload = read_capped(resp, MAX_RESPONSE_BYTES)
         except urllib.error.HTTPError as exc:
             status = exc.code
             wait = _retry_after(exc.headers)
@@ -306,7 +322,7 @@ class Json2(_Rpc):
             raise err from None
         except (OSError, http.client.HTTPException) as exc:
             raise _network_error(exc) from None
-        if len(payload) > MAX_RESPONSE_BYTES:
+        if payload is None:
             raise OdooCallError("bad", f"response larger than {MAX_RESPONSE_BYTES} bytes")
         try:
             return json.loads(payload)
@@ -323,6 +339,7 @@ _REASONS = {
     "unavailable": "the server kept failing (HTTP 5xx) past the retries",
     "rate": "rate limited past the retries",
     "timeout": "timed out",
+    "deadline": "the source's overall deadline passed (the server answers too slowly); the rest was not read",
     "down": "Odoo unreachable",
     "bad": "unexpected response",
 }
@@ -347,7 +364,7 @@ class _Reader:
                 reason += f" ({exc.detail})"
             permission = f"read access to {model} ({method})" if exc.kind == "denied" else None
             self.result.gap(obj, reason, permission)
-            if exc.kind in ("auth", "down", "timeout"):
+            if exc.kind in ("auth", "down", "timeout", "deadline"):
                 raise _Stop from None  # the server as a whole cannot be read: no point asking the rest
             raise _Skip from None
 
@@ -582,8 +599,9 @@ def _collect(platform: Platform, ctx: SourceContext, result: SourceResult) -> So
         result.gap("login", "no credential: set audit.odoo.credentialEnv in the stack and export that variable"
                    + (f" ({env_name} is not set)" if env_name else ""))
         return result
-    rpc: _Rpc = (Json2(odoo.url, odoo.database, credential, ctx.timeout) if protocol == "json2"
-                 else XmlRpc(odoo.url, odoo.database, odoo.username, credential, ctx.timeout))
+    deadline = Deadline(ctx.deadline)
+    rpc: _Rpc = (Json2(odoo.url, odoo.database, credential, ctx.timeout, deadline=deadline) if protocol == "json2"
+                 else XmlRpc(odoo.url, odoo.database, odoo.username, credential, ctx.timeout, deadline=deadline))
     del credential
     reader = _Reader(rpc, result, ctx, key_from(ctx.env), f"{odoo.database}@odoo")
     try:
