@@ -501,9 +501,16 @@ def _job_runner(r: _Reader) -> None:
     r.result.count("queue.job", total)
 
 
+def parameter_domain() -> list[Any]:
+    """The parameters the audit reads: credential-like keys, never Odoo's own internals, whose values
+    must not even travel. audits/odoo/ssot_auditor.xml's record rule on ir.config_parameter is this
+    same domain, so a user with the auditor's group cannot read more by asking differently."""
+    return [["key", "not in", sorted(ODOO_INTERNAL_KEYS)],
+            *(["|"] * (len(_KEY_WORDS) - 1)), *(["key", "ilike", w] for w in _KEY_WORDS)]
+
+
 def _parameters(r: _Reader) -> None:
-    domain: list[Any] = ["|"] * (len(_KEY_WORDS) - 1) + [["key", "ilike", w] for w in _KEY_WORDS]
-    rows = r.records("ir.config_parameter", "ir.config_parameter", domain, ["key", "value"])
+    rows = r.records("ir.config_parameter", "ir.config_parameter", parameter_domain(), ["key", "value"])
     for row in rows:
         raw_key = _str(row.get("key"))
         value = row.pop("value", None)
