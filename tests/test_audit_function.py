@@ -137,3 +137,20 @@ def test_an_old_oracle_function_is_dropped_when_the_function_is_declared(
     assert pg.execute("SELECT to_regprocedure('ssot_audit.vault_fingerprints(text)')").fetchone() == (None,)
     assert pg.execute("SELECT has_function_privilege('public', 'ssot_audit.vault_fingerprints()', 'EXECUTE')"
                       ).fetchone() == (False,)
+
+
+def test_the_resource_reads_diffs_and_deletes_what_it_made(hostile_auditor: str, pg: psycopg.Connection,
+                                                           db_conninfo: str) -> None:
+    p = AuditFunctionProvider()
+    props = {"conninfo": db_conninfo, "auditor": AUDITOR}
+    outs = p.read("ssot_audit.vault_fingerprints()", props).outs
+    assert outs is not None and outs["config"] == ['search_path=""'] and outs["signature"] == \
+        "ssot_audit.vault_fingerprints()"
+    assert p.diff("x", outs, props).changes is False
+    # a function without the pinned search_path (as pulumi-postgresql's Function made it) is re-applied
+    assert p.diff("x", {**outs, "config": []}, props).changes is True
+    assert p.diff("x", outs, {**props, "auditor": "someone_else"}).changes is True
+    assert p.check({}, {**props, "auditor": "Bad-Name; DROP"}).failures
+    p.delete("x", props)
+    assert pg.execute("SELECT to_regprocedure('ssot_audit.vault_fingerprints()')").fetchone() == (None,)
+    assert p.read("x", props).id == ""
