@@ -17,7 +17,8 @@ What is read, each part on its own so one missing ACL leaves the others readable
 - installed job-runner modules (`ir.module.module`: queue_job and kin) and `queue.job` rows, counted per
   model.method (Odoo as a job runner, §5);
 - `ir.config_parameter` rows whose key looks like a credential: the value is fingerprinted on arrival
-  and dropped;
+  and dropped; Odoo's own internal keys (`database.secret`) are excluded by the query itself, so their
+  values never travel (`parameter_domain()`, also the auditor group's record rule);
 - whether `ir.mail_server` passwords and payment provider keys are set: `search_count` with a domain,
   no value crosses the wire;
 - custom fields and models that hold embeddings, agent memory or KPIs (`ir.model.fields`, advisory).
