@@ -66,7 +66,7 @@ class Platform(pulumi.ComponentResource):
                 connection = DatabaseConnection(
                     host=supabase.ref.apply(lambda ref: f"db.{ref}.supabase.co"), port=decl.database.port,
                     dbname=decl.database.name, user=decl.database.user, password=password,
-                    sslmode=decl.database.sslmode)
+                    sslmode=decl.database.sslmode, sslrootcert=decl.database.sslrootcert)
         if connection is None:
             raise ValueError("no database connection: the program must pass one for this stack")
 

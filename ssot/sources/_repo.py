@@ -140,17 +140,19 @@ def is_ignored(rel: str, rules: Sequence[IgnoreRule], *, is_dir: bool = False) -
 MAX_IGNORE_BYTES = 1024 * 1024
 
 
-def load_ignore(root: Path) -> list[IgnoreRule]:
-    """The root's `.ssotignore`. It decides what is scanned, so one that exists but cannot be read
-    (not a regular file, unreadable, over 1 MiB) is a ConfigError (exit 2), never ignored."""
+def load_ignore(root: Path, ignore_file: Path | None = None) -> list[IgnoreRule]:
+    """The root's `.ssotignore`, or `ignore_file` instead of it (`ssot scan --ignore-file`: on a pull
+    request, the base branch's, so that a change cannot exempt its own files from the scan). It
+    decides what is scanned, so one that exists but cannot be read (not a regular file, unreadable,
+    over 1 MiB) is a ConfigError (exit 2), never ignored; a given `ignore_file` must exist."""
+    path, shown = (root / ".ssotignore", ".ssotignore") if ignore_file is None else (ignore_file, str(ignore_file))
     try:
-        data = read_bytes(root / ".ssotignore", limit=MAX_IGNORE_BYTES, rel=".ssotignore")
+        data = read_bytes(path, limit=MAX_IGNORE_BYTES, rel=shown)
     except NotRead as exc:
-        if not os.path.lexists(root / ".ssotignore"):
+        if ignore_file is None and not os.path.lexists(path):
             return []
-        raise ConfigError.single(".ssotignore", "", f"a readable regular file of ignore globs ({exc.reason})"
-                                 ) from None
-    return parse_ignore(decode(data))
+        raise ConfigError.single(shown, "", f"a readable regular file of ignore globs ({exc.reason})") from None
+    return parse_ignore(decode(data), shown)
 
 
 @dataclass

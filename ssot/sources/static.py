@@ -112,7 +112,7 @@ def _unique_names(assets: list[Asset]) -> None:
 
 def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | None = None,
                    checkov_timeout: float = ck.DEFAULT_TIMEOUT, checkov_secrets: bool = False,
-                   only: set[str] | None = None) -> Inventory:
+                   only: set[str] | None = None, ignore_file: Path | None = None) -> Inventory:
     """Every static asset under root. Raises CheckovNotFound (exit 2) when checkov is wanted but absent.
 
     checkov runs only the frameworks the tree has files for (`ck.plan_for`); its secrets framework
@@ -122,7 +122,7 @@ def collect_static(root: Path, *, use_checkov: bool = True, checkov_exe: str | N
     root = Path(root)
     if not root.is_dir():
         raise ConfigError.single(str(root), "", "an existing directory to scan")
-    rules = load_ignore(root)
+    rules = load_ignore(root, ignore_file)
     inv = Inventory(phases={Phase.STATIC})
     # The walk comes first (it is cheap) so that checkov is started only for what the tree holds.
     files, not_read = walk(root, rules)

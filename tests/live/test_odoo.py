@@ -166,7 +166,8 @@ def test_reads_the_estate(tmp_path: Path, standin: Any, version: str, protocol: 
     assert {a.name: a.props["records_set"] for a in inv.of(Kind.ODOO_SECRET_FIELD)} == {
         "ir.mail_server.smtp_pass": 1}
     assert {a.name: a.props["holds"] for a in inv.of(Kind.ODOO_DATA_FIELD)} == {
-        "acme.customer.insight.x_embedding": "embedding", "acme.sync.job.x_agent_memory": "agent_memory"}
+        "acme.customer.insight.x_embedding": "embedding", "acme.sync.job.x_agent_memory": "agent_memory",
+        "account.move.x_kpi_margin": "kpi"}
     text = all_text(inv.assets, result.gaps, result.read)
     for canary in CANARIES:
         assert canary not in text

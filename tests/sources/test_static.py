@@ -116,3 +116,17 @@ def test_canary_never_leaves_the_scanners(make_tree: TreeMaker, capfd: pytest.Ca
     haystack = "\n".join([*dumped, repr(inv), *inv.incomplete, out, err, caplog.text])
     assert canary not in haystack
     assert canary[10:30] not in haystack  # nor a recognisable part of it
+
+
+def test_an_ignore_file_given_replaces_the_trees_own(make_tree: TreeMaker, tmp_path: Path) -> None:
+    """`--ignore-file`: on a pull request, the base branch's globs decide; a `.ssotignore` the change
+    adds to hide its own files is not read."""
+    secret = synthetic_secret()
+    root = make_tree({"vendor/lib.py": f"K = '{secret}'\n", ".ssotignore": "vendor/\n*.py\n"})
+    assert not [a for a in collect_static(root, use_checkov=False).of(Kind.SECRET_LITERAL)]
+    base = tmp_path / "base-ssotignore"
+    base.write_text("# the base branch ignores nothing\n")
+    found = list(collect_static(root, use_checkov=False, ignore_file=base).of(Kind.SECRET_LITERAL))
+    assert [a.location.path for a in found] == ["vendor/lib.py"]
+    with pytest.raises(ConfigError, match="a readable regular file of ignore globs"):
+        collect_static(root, use_checkov=False, ignore_file=tmp_path / "absent")

@@ -47,6 +47,7 @@ def _reset(conn: psycopg.Connection, decl: Platform, auditor: str) -> None:
     for s in [*(s.name for s in decl.schemas), "ssot_audit"]:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(s)))
     conn.execute("DROP TABLE IF EXISTS public.feature_flags")
+    conn.execute("DROP FUNCTION IF EXISTS public.get_stripe_key(), public.get_n8n_webhook_token()")
     for r in [*(r.name for r in decl.roles), auditor]:
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (r,)).fetchone():
             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(r)))
