@@ -64,4 +64,14 @@ class AuditAccess(pulumi.ComponentResource):
         self.function = AuditFunction(
             f"function-{FUNCTION}", AuditFunctionArgs(conninfo=args.conninfo, auditor=args.auditor),
             pulumi.ResourceOptions(parent=self, depends_on=[self.schema, self.key, *args.depends_on]))
+        # The function's resource grants and revokes in the same transaction as it creates; these
+        # declare the same for the state and keep stacks deployed before it from deleting them (a
+        # deleted Grant revokes by function name, which would now hit the new function).
+        self.revoke_public = postgresql.Grant(f"grant-{FUNCTION}-public", postgresql.GrantArgs(
+            database=args.database, role="public", schema=SCHEMA, object_type="function", objects=[FUNCTION],
+            privileges=[]), pulumi.ResourceOptions(parent=self, depends_on=[self.function, self.schema]))
+        self.grant = postgresql.Grant(f"grant-{FUNCTION}-{args.auditor}", postgresql.GrantArgs(
+            database=args.database, role=args.auditor, schema=SCHEMA, object_type="function", objects=[FUNCTION],
+            privileges=["EXECUTE"]), pulumi.ResourceOptions(parent=self, depends_on=[self.function, self.schema,
+                                                                      *args.depends_on]))
         self.register_outputs({"doctrine": doctrine})

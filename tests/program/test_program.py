@@ -97,6 +97,8 @@ def test_the_audit_fingerprint_function_is_declared_for_the_auditor_only(stack_r
     assert fn.secret_inputs == {"conninfo"}
     assert not [r for r in _audit_children(run) if r.type == "postgresql:index/function:Function"]
     assert kids[(T["vault"], "ssot_fingerprint_key")]
+    assert kids[(T["grant"], "ssot_auditor")].inputs["privileges"] == ["EXECUTE"]
+    assert kids[(T["grant"], "public")].inputs["privileges"] == []
     assert kids[(T["schema"], "ssot_audit")]
 
 
