@@ -127,7 +127,9 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 
 
 def build_opener(deadline: Deadline | None, *handlers: Any) -> urllib.request.OpenerDirector:
-    """urllib's opener, its HTTP(S) connections bounded by `deadline` (None: per-read timeouts only)."""
+    """urllib's opener, its HTTP(S) connections bounded by `deadline` (None: per-read timeouts only).
+    TLS uses the default context (certificates and host names verified); an HTTPSHandler passed in
+    `handlers` would not be used, since ours answers https first."""
     if deadline is None:
         return urllib.request.build_opener(*handlers)
     return urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline), *handlers)
