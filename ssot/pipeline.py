@@ -252,18 +252,17 @@ def audit(root: Path, stack: str, *, state: Path | None = None, datadir: Path | 
 
     Rules other than drift judge the live inventory only: the declared side's own findings are
     `ssot preview`'s. A source that could not read everything makes the result incomplete."""
-    from ssot.fingerprint import stack_derived_key, use_key
+    from ssot.fingerprint import use_key
     from ssot.model import stack_file
     from ssot.sources.live import SourceContext, SourceResult, all_sources
 
     path = stack_file(stack, root)
     platform = load_platform(path, stack=stack, strict=False, display=_rel(path, root))
     environ = dict(os.environ) if env is None else env
-    # The program fingerprints under the stack's derived key when it declares none (state and the
-    # Vault key secret agree on it): so must the audit, unless the environment names the key.
-    given = environ.get("SSOT_FINGERPRINT_KEY")
-    use_key(given or (stack_derived_key(platform.name, platform.stack) if platform.fingerprint_key is None
-                      else None))
+    # The key the program fingerprints under is the stack's fingerprintKey or one it generated and
+    # keeps secret: the audit only has it if the environment names it. Otherwise the database's probe
+    # tells the Postgres source the keys differ, and it says so.
+    use_key(environ.get("SSOT_FINGERPRINT_KEY") or None)
     declared, resources = declared_inventory(root, stack, state)
     timeout = float(platform.audit.timeout_seconds) if platform.audit else 30.0
     live = Inventory(phases={Phase.LIVE})

@@ -35,6 +35,17 @@ def estate_db() -> Iterator[localdb.LocalDb]:
         yield localdb.start(base / "pgdata", port=free_port())
 
 
+@pytest.fixture(autouse=True)
+def estate_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The estate stack declares no fingerprintKey: like CD, the seeder and the audit are given one key
+    (live/credentials.env); without it the program's key is random and the audit cannot compare."""
+    line = next(x for x in (ESTATE / "live" / "credentials.env").read_text().splitlines()
+                if x.startswith("SSOT_FINGERPRINT_KEY="))
+    key = line.split("=", 1)[1]
+    monkeypatch.setenv("SSOT_FINGERPRINT_KEY", key)
+    return key
+
+
 def seed(db: localdb.LocalDb, state: Path, *extra: str) -> None:
     done = subprocess.run([sys.executable, str(SEED), "--datadir", str(db.datadir), "--state-out", str(state), *extra],
                           capture_output=True, text=True, check=False, timeout=120)

@@ -18,7 +18,7 @@ import yaml
 from psycopg import sql
 
 from ssot import auditor_setup, localdb
-from ssot.fingerprint import fingerprint
+from ssot.fingerprint import PROBE, fingerprint
 from ssot.inventory import Kind
 from ssot.model import Platform, load_platform
 from ssot.sources.live import SourceContext, SourceResult
@@ -111,7 +111,7 @@ def test_reads_the_catalog_vault_and_cron_as_the_auditor(estate: str, local_db: 
     assert job.props["schedule"] == "0 1 * * *" and job.props["username"] == "postgres"  # type: ignore[attr-defined]
     exposing = by(res, Kind.SECRET_FUNCTION)
     assert exposing["lt_ops.leak()"].props["executable_by"] == ["PUBLIC"]  # type: ignore[attr-defined]
-    assert exposing["ssot_audit.vault_fingerprints(probe text)"].props["ssot_fingerprints"] is True  # type: ignore[attr-defined]
+    assert exposing["ssot_audit.vault_fingerprints()"].props["ssot_fingerprints"] is True  # type: ignore[attr-defined]
     assert res.read["grants"] >= 4 and res.read["vault.secrets"] >= 2
 
 
@@ -143,9 +143,9 @@ def test_the_auditor_cannot_read_plaintext_and_can_call_the_fingerprint_function
                       "SELECT command FROM cron.job"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(query)
-        rows = conn.execute("SELECT name, fingerprint, is_probe FROM ssot_audit.vault_fingerprints('p')").fetchall()
+        rows = conn.execute("SELECT name, fingerprint, is_probe FROM ssot_audit.vault_fingerprints()").fetchall()
         assert ("lt_webhook", fingerprint(estate, KEY.encode()), False) in rows
-        assert (None, fingerprint("p", KEY.encode()), True) in rows
+        assert (None, fingerprint(PROBE, KEY.encode()), True) in rows
         assert all(estate not in str(r) and KEY not in str(r) for r in rows)
         # the auditor has no way to write or to create
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -240,23 +240,34 @@ def test_a_fingerprint_key_other_than_the_process_key_is_flagged(
 
 
 def test_ssot_db_auditor_sets_up_the_local_database(pg: psycopg.Connection, local_db: localdb.LocalDb,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from ssot.cli import main
 
+    monkeypatch.delenv("SSOT_FINGERPRINT_KEY", raising=False)
     pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
     assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
     assert "auditor access set up for role ssot_auditor" in capsys.readouterr().out
-    assert pg.execute("SELECT to_regprocedure('ssot_audit.vault_fingerprints(text)') IS NOT NULL").fetchone() == (True,)
+    assert pg.execute("SELECT to_regprocedure('ssot_audit.vault_fingerprints()') IS NOT NULL").fetchone() == (True,)
     assert pg.execute(sql.SQL("SELECT has_function_privilege({}, 'ssot_audit.cron_jobs()', 'EXECUTE'), "
-                              "has_function_privilege('anon', 'ssot_audit.vault_fingerprints(text)', 'EXECUTE')")
+                              "has_function_privilege('anon', 'ssot_audit.vault_fingerprints()', 'EXECUTE')")
                       .format(sql.Literal(AUDITOR))).fetchone() == (True, False)
-    # the key is the local stack's (derived: it declares no fingerprintKey), so the audit's probe matches
-    from ssot.auditor_setup import local_stack_key
-
-    key = local_stack_key()
-    assert key is not None
-    probe = pg.execute("SELECT fingerprint FROM ssot_audit.vault_fingerprints('p') WHERE is_probe").fetchone()
-    assert probe == (fingerprint("p", key.encode()),)
+    # no key given: the database generated 32 random bytes, derived from nothing anyone can recompute
+    (key,) = pg.execute("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'ssot_fingerprint_key'"
+                        ).fetchone() or (None,)
+    assert isinstance(key, str) and len(key) == 44
+    probe = pg.execute("SELECT fingerprint FROM ssot_audit.vault_fingerprints() WHERE is_probe").fetchone()
+    assert probe == (fingerprint(PROBE, key.encode()),)
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+    assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
+    assert pg.execute("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'ssot_fingerprint_key'"
+                      ).fetchone() != (key,)
+    # given one (a declared fingerprintKey, as the audit is given it), it is that one
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+    monkeypatch.setenv("SSOT_FINGERPRINT_KEY", KEY)
+    assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
+    probe = pg.execute("SELECT fingerprint FROM ssot_audit.vault_fingerprints() WHERE is_probe").fetchone()
+    assert probe == (fingerprint(PROBE, KEY.encode()),)
     assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", "Bad-Name"]) == 2
     pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
 
