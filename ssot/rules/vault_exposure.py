@@ -39,9 +39,10 @@ TRUSTED_ROLES = frozenset({"service_role", "postgres", "supabase_admin"})
 TRUSTED_KINDS = frozenset({"auditor", "automation", "service"})
 # pg_get_function_identity_arguments output: argument names and types, as PostgreSQL spells them.
 _ARGS = re.compile(r'[A-Za-z0-9_ ,."\[\]()]{0,300}')
-# ssot's own fingerprint function, by its exact signature: an overload someone added beside it in
-# ssot_audit (same name, other arguments) is not ssot's and is judged like any other function.
-_FINGERPRINTS = re.compile(r'ssot_audit\.vault_fingerprints\(("?[a-z_]+"? )?text\)\Z')
+# ssot's own fingerprint function, by its exact signature (no argument: it fingerprints a constant
+# probe itself). An overload beside it, the old `(probe text)` form included, which returned the HMAC
+# of any guess under the fingerprint key, is not ssot's and is judged like any other function.
+_FINGERPRINTS = re.compile(r"ssot_audit\.vault_fingerprints\(\)\Z")
 
 
 def _role_facts(inv: Inventory) -> tuple[dict[str, str], set[str]]:

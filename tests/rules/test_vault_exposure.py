@@ -38,7 +38,7 @@ CASES = [
     Case("near miss", lambda p: [*roles(p),
         # Vault's own functions and ssot's fingerprint function (HMACs, not plaintext)
         fn(p, "vault.create_secret(new_secret text)", ["PUBLIC"]),
-        fn(p, "ssot_audit.vault_fingerprints(probe text)", ["acme_auditor", "PUBLIC"], ssot_fingerprints=True),
+        fn(p, "ssot_audit.vault_fingerprints()", ["acme_auditor", "PUBLIC"], ssot_fingerprints=True),
         # executable only by roles trusted with plaintext anyway: the owner, Supabase's service role,
         # a declared automation role, the auditor, a superuser
         fn(p, "public.n8n_token()", ["service_role", "acme_sync", "acme_auditor", "root_like", "owner_role"],
@@ -54,6 +54,8 @@ CASES = [
         fn(p, 'ops.weird(")\nDROP TABLE x; --" text)', ["PUBLIC"]),
         # an overload beside ssot's fingerprint function is not ssot's
         fn(p, "ssot_audit.vault_fingerprints(probe text, raw boolean)", ["acme_agent"], ssot_fingerprints=True),
+        # the old form, which fingerprinted any guess under the key, is not exempt either
+        fn(p, "ssot_audit.vault_fingerprints(probe text)", ["report_reader"], ssot_fingerprints=True),
     ], expect=[
         Expect("function:public.get_stripe_key()", Severity.CRITICAL, loc("public.get_stripe_key()"),
                explain_has=["may be executed by PUBLIC", "data API"],
@@ -79,6 +81,9 @@ CASES = [
         Expect("function:ssot_audit.vault_fingerprints(probe text, raw boolean)", Severity.HIGH,
                loc("ssot_audit.vault_fingerprints(probe text, raw boolean)"),
                propose_has=['"ssot_audit"."vault_fingerprints"(probe text, raw boolean) FROM "acme_agent";']),
+        Expect("function:ssot_audit.vault_fingerprints(probe text)", Severity.HIGH,
+               loc("ssot_audit.vault_fingerprints(probe text)"),
+               propose_has=['"ssot_audit"."vault_fingerprints"(probe text) FROM "report_reader";']),
     ], justifications=[
         # a justification silences a named role, never the data API's
         justification("vault_exposure", "function:ops.justified_then_public()"),
