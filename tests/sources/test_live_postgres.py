@@ -320,3 +320,28 @@ def test_auditor_sql_is_idempotent_and_refuses_a_bad_role_name(pg: psycopg.Conne
         raise psycopg.Rollback()
     assert pg.execute("SELECT to_regnamespace('vault') IS NOT NULL").fetchone() == (True,)
     pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+
+
+def test_a_remote_database_is_verified_against_the_declared_ca(tmp_path: Path) -> None:
+    """`verify-full` by default, against `database.sslrootcert` resolved in the project (not in
+    whatever directory the audit runs from); the password only from the named variable."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from ssot.model import load_platform
+    from ssot.sources.live import SourceContext, SourceResult
+    from ssot.sources.live.postgres import _target
+
+    stack = tmp_path / "stacks" / "Pulumi.remote.yaml"
+    stack.parent.mkdir()
+    stack.write_text(yaml.safe_dump({"config": {"ssot:platform": {
+        "name": "remote", "database": {"host": "db.example.internal", "user": "postgres",
+                                       "password": {"env": "DEPLOY_PW"}, "sslrootcert": "stacks/ca.crt"},
+        "roles": [{"name": "acme_auditor", "kind": "auditor"}],
+        "audit": {"database": {"passwordEnv": "AUDIT_PW"}}}}}))
+    platform = load_platform(stack, strict=False)
+    res = SourceResult("postgres", True)
+    target = _target(platform, SourceContext(env={"AUDIT_PW": "pw-from-env"}, root=str(tmp_path)), res)
+    assert target is not None and res.gaps == []
+    info = conninfo_to_dict(target.conninfo)
+    assert info["sslmode"] == "verify-full" and info["sslrootcert"] == str(tmp_path / "stacks" / "ca.crt")
+    assert info["user"] == "acme_auditor" and info["password"] == "pw-from-env"

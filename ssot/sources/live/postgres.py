@@ -24,6 +24,7 @@ fingerprints cannot be compared with other stores': they are dropped and the rea
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -401,8 +402,13 @@ def _target(platform: Platform, ctx: SourceContext, res: SourceResult) -> _Targe
         host, port = f"db.{ref}.supabase.co", 5432
     else:
         host, port = str(db.host), db.port
+    # The CA that `verify-full` checks the server against (Supabase's own); a relative path is the
+    # project's, as the stack declares it, whatever directory the audit runs from.
+    rootcert = db.sslrootcert
+    if rootcert and rootcert != "system" and not os.path.isabs(rootcert):
+        rootcert = os.path.join(ctx.root, rootcert)
     conninfo = make_conninfo(host=host, port=str(port), dbname=db.name, user=user, password=password,
-                             sslmode=db.sslmode)
+                             sslmode=db.sslmode, sslrootcert=rootcert)
     return _Target(conninfo, None, user, f"database '{db.name}' at {host}:{port} as {user}")
 
 
