@@ -107,10 +107,25 @@ def populate(db: Any, n_secrets: int, n_tables: int, n_roles: int, n_jobs: int) 
         auditor_setup.apply(conn, AUDITOR, KEY)
 
 
-def child(mode: str, datadir: Path, n_secrets: int, n_jobs: int, n_roles: int) -> dict[str, Any]:
-    os.environ["SSOT_FINGERPRINT_KEY"] = KEY
+def floor_queries(conninfo: str) -> int:
+    """The floor: the postgres source's catalog queries, run directly as the auditor, rows fetched and dropped."""
     import psycopg
     from psycopg import sql
+
+    from ssot.sources.live import postgres as source
+
+    rows = 0
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(AUDITOR)))
+        for r in source.READS:
+            with conn.cursor() as cur:
+                cur.execute(r.query.encode(), {"probe": source.PROBE} if "%(probe)s" in r.query else None)
+                rows += len(cur.fetchall())
+    return rows
+
+
+def child(mode: str, datadir: Path, n_secrets: int, n_jobs: int, n_roles: int) -> dict[str, Any]:
+    os.environ["SSOT_FINGERPRINT_KEY"] = KEY
 
     from ssot import localdb
     from ssot.sources.live import SourceContext
@@ -139,13 +154,7 @@ def child(mode: str, datadir: Path, n_secrets: int, n_jobs: int, n_roles: int) -
                                       "drift": doc["audit"]["drift"]}
         elif mode == "floor":
             t0 = time.perf_counter()
-            rows = 0
-            with psycopg.connect(db.conninfo(), autocommit=True) as conn:
-                conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(AUDITOR)))
-                for r in source.READS:
-                    with conn.cursor() as cur:
-                        cur.execute(r.query.encode(), {"probe": source.PROBE} if "%(probe)s" in r.query else None)
-                        rows += len(cur.fetchall())
+            rows = floor_queries(db.conninfo())
             wall = time.perf_counter() - t0
             detail = {"rows": rows}
         else:

@@ -1,7 +1,8 @@
 """Benchmark of the static scan: checkov alone as the scan runs it (the IaC frameworks the tree has
 files for), our detectors alone, the whole `collect_static` (checkov running concurrently with our
 scanners), on a generated 2,000-file tree (~50 MB: Python, YAML, JSON, SQL, XML, Markdown, a few
-GitHub workflows and Kubernetes manifests, with a few secrets and traps) and on `examples/estate`.
+GitHub workflows, Kubernetes manifests, a Dockerfile and a Terraform file, with a few secrets and
+traps) and on `examples/estate`.
 `--checkov-secrets` also measures checkov's (opt-in) secrets framework and the scan with it.
 
 The numbers before checkov's secrets framework became opt-in are kept in
@@ -110,6 +111,9 @@ _CRONJOB = ("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: report-{i}\
             "  schedule: '30 {i} * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
             "          containers:\n            - name: r\n              image: busybox\n"
             "          restartPolicy: OnFailure\n")
+_DOCKERFILE = "FROM debian:12\nCOPY jobs.cron /etc/cron.d/jobs-{i}\nCMD [\"cron\", \"-f\"]\n"
+_TERRAFORM = ('provider "aws" {{\n  region = "eu-central-1"\n}}\n'
+              'resource "aws_s3_bucket" "b{i}" {{\n  bucket = "b{i}"\n}}\n')
 
 
 def generate(dest: Path, files: int, target_mb: float, seed: int = 7) -> dict[str, Any]:
@@ -136,6 +140,10 @@ def generate(dest: Path, files: int, target_mb: float, seed: int = 7) -> dict[st
             sub, kind, text = dest / ".github" / "workflows", "yml", _WORKFLOW.format(i=i)
         elif i < 5:
             sub, kind, text = dest / "k8s", "yaml", _CRONJOB.format(i=i)
+        elif i == 5:  # checkov's Dockerfile and Terraform frameworks (their doctrine checks) run too
+            sub, kind, text = dest / "docker", "Dockerfile", _DOCKERFILE.format(i=i)
+        elif i == 6:
+            sub, kind, text = dest / "infra", "tf", _TERRAFORM.format(i=i)
         sub.mkdir(parents=True, exist_ok=True)
         p = sub / f"f{i:04d}.{kind}"
         p.write_text(text, encoding="utf-8")
@@ -244,7 +252,8 @@ def _markdown(data: dict[str, Any]) -> str:
                      f"{s['peak_rss_children_mb']} |")
     lines += ["", "Targets: detectors >= 20 MB/s; the whole scan of the generated tree <= 10 s.", "",
               "checkov runs only the IaC frameworks the tree has files for (GitHub workflows, Kubernetes-style "
-              "manifests) with ssot's custom checks; its secrets framework is opt-in (`ssot scan "
+              "manifests, Kubernetes objects, Dockerfiles, Terraform) with ssot's doctrine checks; its secrets "
+              "framework is opt-in (`ssot scan "
               "--checkov-secrets`). The whole scan starts checkov after the walk and runs our scanners while "
               "it works.", ""]
     for r in data["trees"]:

@@ -13,10 +13,12 @@ import psycopg
 from psycopg import sql
 
 from ssot import localdb
-from ssot.components import audit as audit_component
 from ssot.errors import SsotError
 from ssot.names import pg_identifier_problem
+from ssot.providers import audit_function as audit_component
 
+# What the Pulumi program's key secret is described as (ssot/components/audit.py).
+KEY_DESCRIPTION = "ssot: key of the Vault fingerprints the audit compares (HMAC-SHA256)"
 AUDITOR_SQL = Path(__file__).resolve().parents[1] / "audits" / "postgres" / "auditor.sql"
 
 
@@ -43,31 +45,18 @@ def apply(conn: psycopg.Connection, role: str, fingerprint_key: str | None = Non
         if exists is None:
             if fingerprint_key is not None:
                 conn.execute("SELECT vault.create_secret(%s, %s, %s)",
-                             (fingerprint_key, key_name, audit_component.KEY_DESCRIPTION))
+                             (fingerprint_key, key_name, KEY_DESCRIPTION))
             else:
                 conn.execute("SELECT vault.create_secret(translate(encode(extensions.gen_random_bytes(32), 'base64'),"
-                             " E'\\n', ''), %s, %s)", (key_name, audit_component.KEY_DESCRIPTION))
+                             " E'\\n', ''), %s, %s)", (key_name, KEY_DESCRIPTION))
 
 
-def local_stack_key(root: Path | None = None) -> str | None:
-    """The key the local stack fingerprints under: SSOT_FINGERPRINT_KEY, else the stack's derived key
-    when it declares no fingerprintKey (what `pulumi up` would put in Vault)."""
+def local_stack_key() -> str | None:
+    """The key the local database's fingerprints are under: SSOT_FINGERPRINT_KEY (a declared
+    fingerprintKey, as the audit is given it), else None: the database generates a random one."""
     import os
 
-    from ssot.errors import ConfigError
-    from ssot.fingerprint import stack_derived_key
-    from ssot.model import load_platform, stack_file
-
-    if os.environ.get("SSOT_FINGERPRINT_KEY"):
-        return os.environ["SSOT_FINGERPRINT_KEY"]
-    path = stack_file("local", root or localdb.project_root())
-    if not path.is_file():
-        return None
-    try:
-        platform = load_platform(path, stack="local", strict=False)
-    except ConfigError:
-        return None
-    return stack_derived_key(platform.name, platform.stack) if platform.fingerprint_key is None else None
+    return os.environ.get("SSOT_FINGERPRINT_KEY") or None
 
 
 def setup_local(datadir: Path | None, role: str, fingerprint_key: str | None = None) -> str:

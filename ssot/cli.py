@@ -116,8 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--checkov-secrets", action="store_true",
                     help="also run checkov's secrets framework (slow; ssot's detectors cover it)")
     sc.add_argument("--changed-since", metavar="REF",
-                    help="scan only files changed since this git ref (and re-run the preview when a stack "
-                         "file or the program changed), e.g. origin/main")
+                    help="scan only files changed since this git ref, e.g. origin/main")
+    sc.add_argument("--with-preview", action="store_true",
+                    help="with --changed-since: when a stack file or the program changed, also run the preview "
+                         "of every stack (this executes the repository's Pulumi program, in a child process "
+                         "that gets none of ssot's environment)")
     sc.add_argument("--history", action="store_true",
                     help="scan every blob in the repository's git history once, and report where each secret "
                          "was introduced and whether HEAD still holds it")
@@ -214,7 +217,8 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
         return 0
     report = Report(command=command, target=result.target, findings=active, suppressed=suppressed,
                     fail_on=args.fail_on, incomplete=list(result.inventory.incomplete), rules=all_rules(),
-                    default_artifact=result.default_artifact, warnings=warnings, root=str(root),
+                    default_artifact=result.default_artifact, root=str(root),
+                    warnings=[*warnings, *getattr(result, "notes", [])],
                     information_uri=information_uri_from_env(dict(os.environ)),
                     audit=getattr(result, "audit", None))
     store_error = None
@@ -261,11 +265,13 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     root = args.path.resolve()
     if args.since and not args.history:
         raise ConfigError.single("--since", "", "--history (it limits the history scan)")
+    if args.with_preview and not args.changed_since:
+        raise ConfigError.single("--with-preview", "", "--changed-since REF (a full scan never runs the program)")
     if args.history:
         result = scan_history(root, since=args.since)
     else:
         result = scan(root, use_checkov=not args.no_checkov, checkov_secrets=args.checkov_secrets,
-                      changed_since=args.changed_since,
+                      changed_since=args.changed_since, with_preview=args.with_preview,
                       ignore_file=args.ignore_file.resolve() if args.ignore_file else None)
     return _report("scan", args, result, root)
 
@@ -310,7 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(withhold(f"ssot {args.command}: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        # Stopped before it finished: the result is unknown, which is "incomplete" (never a pass),
+        # within the documented exit codes rather than the shell's 130.
+        print(f"ssot {args.command}: interrupted: the run is incomplete", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

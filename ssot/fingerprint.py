@@ -15,6 +15,9 @@ import secrets
 from functools import cache
 
 _override: bytes | None = None
+# The string whose fingerprint the database returns next to Vault's, so the audit can tell whether its
+# key is the database's. Constant on purpose: a caller-chosen probe would be a guess oracle.
+PROBE = "ssot-fingerprint-probe"
 
 
 @cache
@@ -28,17 +31,9 @@ def fingerprint_key() -> bytes:
 
 
 def use_key(key: str | bytes | None) -> None:
-    """Fingerprint under this key from now on (None: back to SSOT_FINGERPRINT_KEY or a random key).
-    `ssot audit` uses the stack's derived key when neither the stack nor the environment gives one."""
+    """Fingerprint under this key from now on (None: back to SSOT_FINGERPRINT_KEY or a random key)."""
     global _override
     _override = key.encode() if isinstance(key, str) else key
-
-
-def stack_derived_key(platform_name: str, stack: str) -> str:
-    """The key a stack without `fingerprintKey` fingerprints under (in state and in Vault). It is
-    derived, so it keys fingerprints per stack but is no secret: declare `fingerprintKey` to make
-    fingerprints unguessable."""
-    return hashlib.sha256(f"ssot-fingerprint:{platform_name}:{stack}".encode()).hexdigest()
 
 
 def fingerprint(value: str | bytes, key: bytes | None = None) -> str:

@@ -108,7 +108,11 @@ class Database:
     name: str = "postgres"
     user: str = "postgres"
     password: SecretSource | None = None
-    sslmode: str = "require"
+    # The auditor's and the deployment's password go over this connection: the server's certificate
+    # is checked (a MITM with `require` would get them). Supabase's database certificate is issued by
+    # Supabase's own CA, which `sslrootcert` names (else libpq reads ~/.postgresql/root.crt).
+    sslmode: str = "verify-full"
+    sslrootcert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -514,7 +518,8 @@ def platform_from_document(doc: Positioned, *, stack: str, strict: bool = True) 
         r.issue((*base, "database", "fromProject"), "a 'project' declaration to take the database from")
     if database.from_project and project is not None:
         database = Database(database.where, from_project=True, host=None, port=database.port,
-                            user="postgres", password=project.db_password, sslmode=database.sslmode)
+                            user="postgres", password=project.db_password, sslmode=database.sslmode,
+                            sslrootcert=database.sslrootcert)
     extensions = _extensions(r, top.get("extensions"), (*base, "extensions"))
     schemas = _schemas(r, top.get("schemas"), (*base, "schemas"))
     roles = _roles(r, top.get("roles"), (*base, "roles"), config)
@@ -576,20 +581,22 @@ def _unique(r: _Reader, items: list[Any], path: KeyPath, what: str, key: Callabl
 
 def _database(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -> Database:
     m = r.mapping(value, path, {"local": False, "fromProject": False, "host": False, "port": False,
-                                "name": False, "user": False, "password": False, "sslmode": False})
+                                "name": False, "user": False, "password": False, "sslmode": False,
+                                "sslrootcert": False})
     if m is None:
         return Database(r.where(path), local=True)
     local = r.boolean(m.get("local"), (*path, "local"), False)
     if r.boolean(m.get("fromProject"), (*path, "fromProject"), False):
-        extra = sorted(set(m) - {"fromProject", "sslmode", "port"})
+        extra = sorted(set(m) - {"fromProject", "sslmode", "sslrootcert", "port"})
         if extra:
-            r.issue((*path, extra[0]), "nothing but sslmode and port with 'fromProject: true' (host, user and "
-                    "password come from the declared project)")
+            r.issue((*path, extra[0]), "nothing but sslmode, sslrootcert and port with 'fromProject: true' (host, "
+                    "user and password come from the declared project)")
         if local:
             r.issue((*path, "local"), "either 'local: true' or 'fromProject: true', not both")
         port = r.integer(m.get("port"), (*path, "port"), 5432, 1, 65535)
-        sslmode = r.string(m.get("sslmode", "require"), (*path, "sslmode"), choices=_SSLMODES) or "require"
-        return Database(r.where(path), from_project=True, port=port, sslmode=sslmode)
+        sslmode = r.string(m.get("sslmode", "verify-full"), (*path, "sslmode"), choices=_SSLMODES) or "verify-full"
+        return Database(r.where(path), from_project=True, port=port, sslmode=sslmode,
+                        sslrootcert=_sslrootcert(r, m, path))
     if local:
         extra = sorted(set(m) - {"local"})
         if extra:
@@ -607,9 +614,21 @@ def _database(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) 
         password = None
     else:
         password = r.secret(m["password"], (*path, "password"), config)
-    sslmode = r.string(m.get("sslmode", "require"), (*path, "sslmode"), choices=_SSLMODES) or "require"
+    sslmode = r.string(m.get("sslmode", "verify-full"), (*path, "sslmode"), choices=_SSLMODES) or "verify-full"
     return Database(r.where(path), local=False, host=host, port=port, name=dbname, user=user,
-                    password=password, sslmode=sslmode)
+                    password=password, sslmode=sslmode, sslrootcert=_sslrootcert(r, m, path))
+
+
+def _sslrootcert(r: _Reader, m: Mapping[str, Any], path: KeyPath) -> str | None:
+    """libpq's sslrootcert: a CA file path (relative to where ssot and pulumi run: the project root)
+    or `system` (the system's CA store, libpq 16+)."""
+    if "sslrootcert" not in m:
+        return None
+    value = r.string(m["sslrootcert"], (*path, "sslrootcert"), "a CA certificate file path or 'system'")
+    if value is not None and not re.match(r"[A-Za-z0-9_./][A-Za-z0-9_./@+-]{0,1023}\Z", value):
+        r.issue((*path, "sslrootcert"), "a CA certificate file path (letters, digits, _ . / @ + -) or 'system'")
+        return None
+    return value
 
 
 def _project(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -> Project | None:
@@ -913,12 +932,28 @@ def _odoo(r: _Reader, value: Any, path: KeyPath, config: Mapping[str, Any]) -> O
     url = r.string(m.get("url"), (*path, "url"), "the Odoo server URL")
     if url and not re.match(r"^https?://[^\s/$.?#].[^\s]*\Z", url):
         r.issue((*path, "url"), f"an http(s) URL; got {_type(url)}")
+    elif url and not _https_or_loopback(url):
+        # The auditor's Odoo password travels with every XML-RPC call.
+        r.issue((*path, "url"), "an https URL (plain http only for loopback: 127.0.0.0/8, ::1, localhost)")
     db = r.string(m.get("database"), (*path, "database"), "the Odoo database name")
     user = r.string(m.get("username"), (*path, "username"), "the Odoo login")
     pw = r.secret(m.get("password"), (*path, "password"), config) if "password" in m else None
     if url and db and user and pw:
         return Odoo(r.where(path), url, db, user, pw)
     return None
+
+
+def _https_or_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    from ssot.transport import is_loopback_host
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and bool(host) and is_loopback_host(str(host)))
 
 
 def _aws(r: _Reader, value: Any, path: KeyPath) -> Aws | None:
@@ -930,6 +965,9 @@ def _aws(r: _Reader, value: Any, path: KeyPath) -> Aws | None:
     if region and not _REGIONS.match(region):
         r.issue((*path, "region"), f"an AWS region such as eu-central-1; got {_type(region)}")
     endpoint = r.string(m.get("endpointUrl"), (*path, "endpointUrl"), "an http(s) URL", optional=True)
+    if endpoint and not _https_or_loopback(endpoint):
+        # Secret values come back in the responses (and a session token goes with every request).
+        r.issue((*path, "endpointUrl"), "an https URL (plain http only for loopback: 127.0.0.0/8, ::1, localhost)")
     prefix = r.string(m.get("secretsPrefix"), (*path, "secretsPrefix"), optional=True) or ""
     ppath = r.string(m.get("parametersPath"), (*path, "parametersPath"), optional=True) or "/"
     if not ppath.startswith("/"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,8 @@ class PhaseResult:
     # `ssot audit` only: per source what was read, what could not be, or "not configured"; drift summary.
     audit: dict[str, Any] | None = None
     sources_read: list[str] | None = None
+    # What the run chose not to do and the reader must know (reported as warnings).
+    notes: list[str] = field(default_factory=list)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -102,12 +104,14 @@ def _affects_program(root: Path, changed: set[str]) -> bool:
 
 
 def scan(root: Path, *, use_checkov: bool = True, checkov_secrets: bool = False,
-         changed_since: str | None = None, ignore_file: Path | None = None) -> PhaseResult:
+         changed_since: str | None = None, with_preview: bool = False,
+         ignore_file: Path | None = None) -> PhaseResult:
     """`ssot scan`: the repository's files, checkov and our own scanners, plus its stack files.
 
     With `changed_since` (a git ref): only the files changed since then, and, when a change can
-    change what the Pulumi program declares (a stack file, `__main__.py`, a component), the program's
-    preview for each stack, whose findings are reported with the scan's.
+    change what the Pulumi program declares (a stack file, `__main__.py`, a component) and
+    `with_preview` is set, the program's preview for each stack, whose findings are reported with the
+    scan's. Without `with_preview` the report says the preview was not run.
     """
     from ssot.sources.static import collect_static
 
@@ -133,15 +137,23 @@ def scan(root: Path, *, use_checkov: bool = True, checkov_secrets: bool = False,
     inv.phases.add(Phase.STATIC)
     _drop_literals_explained_by_config(inv)
     findings = run_rules(inv, all_rules())
-    if changed is not None and _affects_program(root, changed):
+    notes: list[str] = []
+    # A preview executes the scanned tree's Python. `ssot preview` does that by design and says so; a
+    # scan reads files and must not execute them unless asked, so the preview here is opt-in (the PR
+    # workflow runs `ssot preview` for every stack anyway), and even then runs in a child process
+    # that never sees this process's environment (in CI: its tokens): ssot.sandbox.
+    if changed is not None and _affects_program(root, changed) and not with_preview:
+        notes.append("the change affects the Pulumi program; its preview was not run by this scan "
+                     "(it executes the repository's code): run `ssot preview --stack NAME` or pass --with-preview")
+    if changed is not None and _affects_program(root, changed) and with_preview:
         keys = {f.key for f in findings}
         for path in stack_files(root):
             name = path.name[len("Pulumi."):].rsplit(".", 1)[0]
-            result = preview(root, name)
+            result = preview(root, name, isolated=True)
             inv.merge(result.inventory)
             findings += [f for f in result.findings if f.key not in keys]
             keys |= {f.key for f in result.findings}
-    return PhaseResult(inv, findings, target=str(root), default_artifact=None)
+    return PhaseResult(inv, findings, target=str(root), default_artifact=None, notes=notes)
 
 
 def scan_history(root: Path, *, since: str | None = None) -> PhaseResult:
@@ -154,8 +166,12 @@ def scan_history(root: Path, *, since: str | None = None) -> PhaseResult:
     return PhaseResult(inv, run_rules(inv, all_rules()), target=f"{root} (git history)", default_artifact=None)
 
 
-def preview(root: Path, stack: str) -> PhaseResult:
-    """`ssot preview`: the Pulumi program under the mock runtime, offline, then the rules."""
+def preview(root: Path, stack: str, *, isolated: bool = False) -> PhaseResult:
+    """`ssot preview`: the Pulumi program under the mock runtime, offline, then the rules.
+
+    `isolated`: in a child process with a clean environment and resource limits (`ssot.sandbox`),
+    for a scan of code nobody has reviewed yet; `ssot preview` itself runs the program here, by design.
+    """
     from ssot.mockrun import run_stack
     from ssot.model import stack_file
     from ssot.sources.declared import ResourceView, inventory_from_resources
@@ -166,10 +182,16 @@ def preview(root: Path, stack: str) -> PhaseResult:
     # Validate the stack file first, leniently, so config mistakes are reported as such (exit 2)
     # rather than as a failed program run.
     load_platform(path, stack=stack, strict=False, display=_rel(path, root))
-    run = run_stack(root, stack, env={"PULUMI_SKIP_UPDATE_CHECK": "1"})
-    inv = inventory_from_resources(ResourceView(r.type, r.name, r.urn, r.props) for r in run.resources)
+    if isolated:
+        from ssot.sandbox import run_stack_resources
+
+        views = [ResourceView(*r) for r in run_stack_resources(root, stack)]
+    else:
+        run = run_stack(root, stack, env={"PULUMI_SKIP_UPDATE_CHECK": "1"})
+        views = [ResourceView(r.type, r.name, r.urn, r.props) for r in run.resources]
+    inv = inventory_from_resources(views)
     return PhaseResult(inv, run_rules(inv, all_rules()), target=f"{_rel(root, Path(os.getcwd()))} (stack {stack})",
-                       default_artifact=_rel(path, root), resources=len(run.resources))
+                       default_artifact=_rel(path, root), resources=len(views))
 
 
 def declared_inventory(root: Path, stack: str, state: Path | None = None) -> tuple[Inventory, int]:
@@ -230,18 +252,17 @@ def audit(root: Path, stack: str, *, state: Path | None = None, datadir: Path | 
 
     Rules other than drift judge the live inventory only: the declared side's own findings are
     `ssot preview`'s. A source that could not read everything makes the result incomplete."""
-    from ssot.fingerprint import stack_derived_key, use_key
+    from ssot.fingerprint import use_key
     from ssot.model import stack_file
     from ssot.sources.live import SourceContext, SourceResult, all_sources
 
     path = stack_file(stack, root)
     platform = load_platform(path, stack=stack, strict=False, display=_rel(path, root))
     environ = dict(os.environ) if env is None else env
-    # The program fingerprints under the stack's derived key when it declares none (state and the
-    # Vault key secret agree on it): so must the audit, unless the environment names the key.
-    given = environ.get("SSOT_FINGERPRINT_KEY")
-    use_key(given or (stack_derived_key(platform.name, platform.stack) if platform.fingerprint_key is None
-                      else None))
+    # The key the program fingerprints under is the stack's fingerprintKey or one it generated and
+    # keeps secret: the audit only has it if the environment names it. Otherwise the database's probe
+    # tells the Postgres source the keys differ, and it says so.
+    use_key(environ.get("SSOT_FINGERPRINT_KEY") or None)
     declared, resources = declared_inventory(root, stack, state)
     timeout = float(platform.audit.timeout_seconds) if platform.audit else 30.0
     live = Inventory(phases={Phase.LIVE})

@@ -51,7 +51,7 @@ def connection_for(decl: PlatformDecl, resolver: SecretResolver, root: Path) -> 
         raise SsotError(f"{decl.file}: database.password: a value the deployment can read ({{secret: ...}} or "
                         "{env: ...}); generated or managed-outside passwords cannot be used to connect")
     return DatabaseConnection(host=db.host, port=db.port, dbname=db.name, user=db.user, password=password,
-                              sslmode=db.sslmode)
+                              sslmode=db.sslmode, sslrootcert=db.sslrootcert)
 
 
 def declare(decl: PlatformDecl, *, root: Path, resolver: SecretResolver) -> Platform:

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from ssot.deadline import Deadline, DeadlineExceeded, build_opener, read_capped
 from ssot.errors import ProviderError, SourceUnavailable
 from ssot.names import project_ref_problem
 from ssot.shape import describe
@@ -63,6 +64,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
 QUERY_PARAMS: dict[str, tuple[str, ...]] = {"v1-get-services-health": ("services",)}
 
 HEALTHY = "ACTIVE_HEALTHY"
+# The largest response body read (the biggest real one, a project list, is a few hundred kB).
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 # Statuses from which waiting cannot lead to ACTIVE_HEALTHY without someone acting.
 TERMINAL_STATUSES = frozenset(
     {"INACTIVE", "INIT_FAILED", "REMOVED", "GOING_DOWN", "PAUSING", "RESTORE_FAILED", "PAUSE_FAILED"}
@@ -116,6 +119,10 @@ class ManagementApiError(ProviderError):
 
 class ManagementApiUnavailable(ManagementApiError, SourceUnavailable):
     """The API could not be reached or kept failing (5xx, 429) past the retry budget."""
+
+
+class ResponseTooLarge(ManagementApiError):
+    """A body past MAX_RESPONSE_BYTES: not read further, never parsed."""
 
 
 class Unauthorized(ManagementApiError):
@@ -184,7 +191,7 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
 class ManagementApi:
     """Calls to the Management API with one bearer token. Not thread-safe across pacing state only."""
 
-    __slots__ = ("_base_url", "_clock", "_not_before", "_opener", "_rand", "_retry", "_sleep",
+    __slots__ = ("_base_url", "_clock", "_deadline", "_not_before", "_opener", "_rand", "_retry", "_sleep",
                  "_token", "_wall", "rate_limit")
 
     def __init__(
@@ -196,6 +203,7 @@ class ManagementApi:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
+        deadline: Deadline | None = None,
     ) -> None:
         if not isinstance(access_token, str) or not access_token:
             raise ProviderError("a Supabase access token (non-empty string) is required")
@@ -214,7 +222,10 @@ class ManagementApi:
         self._rand = rand
         self._wall = time.time
         self._not_before: float | None = None
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        # A deadline bounds every call in all (the audit's source deadline); without one, each read
+        # is bounded by request_timeout only (what `pulumi up` has always had).
+        self._deadline = deadline
+        self._opener = build_opener(deadline, _NoRedirect)
         # The last rate-limit headers seen: X-RateLimit-Limit / -Remaining / -Reset, for callers
         # that want to report or pace themselves.
         self.rate_limit: dict[str, str] = {}
@@ -454,13 +465,18 @@ class ManagementApi:
         req = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
         try:
             with self._opener.open(req, timeout=self._retry.request_timeout) as r:
-                return _Response(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
+                status, got, payload = r.status, dict(r.headers.items()), read_capped(r, MAX_RESPONSE_BYTES)
         except urllib.error.HTTPError as e:
             try:
-                payload = e.read()
+                status, got = e.code, dict((e.headers or {}).items())
+                payload = read_capped(e, MAX_RESPONSE_BYTES)
             finally:
                 e.close()
-            return _Response(e.code, {k.lower(): v for k, v in (e.headers or {}).items()}, payload)
+        if payload is None:
+            raise ResponseTooLarge(f"Supabase Management API {method} {urllib.parse.urlsplit(url).path}: "
+                                   f"response larger than {MAX_RESPONSE_BYTES} bytes", operation=method,
+                                   status=status, attempts=1)
+        return _Response(status, {k.lower(): v for k, v in got.items()}, payload)
 
     def _backoff(self, attempt: int) -> float:
         p = self._retry
@@ -477,7 +493,8 @@ class ManagementApi:
 
     def _can_retry(self, attempt: int, start: float, wait: float) -> bool:
         p = self._retry
-        return attempt < p.max_attempts and (self._clock() - start) + wait <= p.max_elapsed
+        return (attempt < p.max_attempts and (self._clock() - start) + wait <= p.max_elapsed
+                and (self._deadline is None or wait < self._deadline.remaining()))
 
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
         info = {k: headers[k] for k in ("x-ratelimit-limit", "x-ratelimit-remaining",
@@ -533,6 +550,8 @@ def _refused(exc: BaseException) -> bool:
 
 def _describe_network_error(exc: BaseException) -> str:
     reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, DeadlineExceeded):
+        return f"stopped at the overall deadline ({reason})"
     if isinstance(reason, socket.timeout | TimeoutError):
         return "timed out"
     if isinstance(reason, OSError) and reason.strerror:

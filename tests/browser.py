@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import websocket
+from needs import missing_dependency
 
 _LISTENING = re.compile(r"DevTools listening on (ws://127\.0\.0\.1:(\d+)/\S+)")
 _TIMEOUT_S = 60
@@ -36,7 +36,8 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.skip("Debian's chromium is needed for the browser tests: run scripts/setup (apt-get install chromium)")
+    missing_dependency("Debian's chromium is needed for the browser tests: run scripts/setup "
+                       "(apt-get install chromium)")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from needs import missing_dependency
 from pgtools import cluster_base, free_port
 
 from ssot import localdb
@@ -72,7 +73,7 @@ def checkov_exe() -> str:
     try:
         return find_checkov()
     except CheckovNotFound as exc:
-        pytest.skip(f"no checkov executable ({exc}); run scripts/setup")
+        missing_dependency(f"no checkov executable ({exc}); run scripts/setup")
 
 
 # Fuzzing profiles (tests/test_fuzz.py): registered here, before pytest-hypothesis reads

@@ -1,6 +1,7 @@
 """The Management API stand-in lives with the example estate (examples/estate/live/mgmt_api_standin.py),
 which must not depend on tests/; tests import it from there through this module, plus `require_spec`,
-which skips a test (saying where the document was expected) when the reference data is absent."""
+which skips a test (fails it in CI: tests/needs.py), saying where the document was expected, when the
+reference data is absent."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
+from needs import missing_dependency
 
 _PATH = Path(__file__).resolve().parents[1] / "examples" / "estate" / "live" / "mgmt_api_standin.py"
 _NAME = "ssot_estate_live_mgmt_api_standin"
@@ -40,7 +41,7 @@ seed = _standin.seed
 def require_spec() -> dict[str, Any]:
     """The OpenAPI document, or skip the test saying where it was expected."""
     if not SPEC_PATH.is_file():
-        pytest.skip(f"Supabase Management API OpenAPI document not found at {SPEC_PATH} "
+        missing_dependency(f"Supabase Management API OpenAPI document not found at {SPEC_PATH} "
                     f"(reference data kept outside the repository, in ../shared)")
     spec: dict[str, Any] = load_spec()
     return spec

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from needs import missing_dependency
 
 from ssot import localdb
 
@@ -27,7 +27,7 @@ def cluster_base() -> Iterator[Path]:
     try:
         localdb.bindir()
     except localdb.PostgresNotInstalled as exc:
-        pytest.skip(f"real PostgreSQL needed: {exc}")
+        missing_dependency(f"real PostgreSQL needed: {exc}")
     base = Path(tempfile.mkdtemp(prefix="ssot-test-", dir="/tmp"))
     base.chmod(0o755)
     try:

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from needs import missing_dependency
 
 from ssot.cli import main
 
@@ -143,7 +147,7 @@ def test_hostile_inputs_exit_2_or_3_naming_the_file(setup: Setup, code: int, nam
 
 def test_db_start_with_a_file_as_datadir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if shutil.which("pg_ctl") is None and not Path("/usr/lib/postgresql").is_dir():
-        pytest.skip("PostgreSQL is not installed (scripts/setup installs it)")
+        missing_dependency("PostgreSQL is not installed (scripts/setup installs it)")
     f = tmp_path / "datadir"
     f.write_text("")
     assert main(["db", "start", "--datadir", str(f)]) == 2
@@ -176,3 +180,76 @@ def test_a_symlinked_stacks_directory_is_not_read(tmp_path: Path, capsys: pytest
     assert main(["scan", "--no-checkov", str(root)]) == 0
     out, err = capsys.readouterr()
     assert "evil" not in out + err
+
+
+# --- paths the user running ssot may not read or write (as `nobody`: root reads and writes anything) ----
+
+
+def _as_nobody(tmp: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    ssot = Path(sys.executable).parent / "ssot"
+    return subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", str(ssot), *argv],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=tmp,
+                          env={"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@pytest.fixture
+def nobody_dir() -> Iterator[Path]:
+    """A directory `nobody` can traverse (pytest's tmp_path is private to root) holding a small repo."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        missing_dependency("needs root and setpriv to run ssot as an unprivileged user")
+    base = Path(tempfile.mkdtemp(prefix="ssot-cli-hostile-"))
+    try:
+        repo = base / "repo"
+        (repo / "stacks").mkdir(parents=True)
+        (repo / "a.py").write_text("x = 1\n")
+        (repo / "Pulumi.yaml").write_text("name: x\nruntime: python\n")
+        (repo / "__main__.py").write_text("")
+        for path in (base, repo, repo / "stacks"):
+            path.chmod(0o755)
+        for path in repo.glob("*.*"):
+            path.chmod(0o644)
+        yield base
+    finally:
+        for d, dirs, _ in os.walk(base):
+            for name in dirs:
+                os.chmod(os.path.join(d, name), 0o700)
+        shutil.rmtree(base)
+
+
+def _unreadable_stack(base: Path) -> Path:
+    stack = base / "repo" / "stacks" / "Pulumi.prod.yaml"
+    stack.write_text(f"config:\n  ssot:dbPassword: {CANARY}\n")
+    stack.chmod(0o000)
+    return stack
+
+
+CANARY = "sb_secret_NobodyMayReadThisCanary0123456789"
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    pytest.param(["scan", "--no-checkov", "repo"],
+                 "stacks/Pulumi.prod.yaml: <root>: a readable regular file (not readable (permission denied))",
+                 id="scan-unreadable-stack-file"),
+    pytest.param(["preview", "--root", "repo", "--stack", "prod"],
+                 "Pulumi.prod.yaml: <root>: a readable regular file (not readable (permission denied))",
+                 id="preview-unreadable-stack-file"),
+])
+def test_an_unreadable_stack_file_exits_2_naming_it(nobody_dir: Path, argv: list[str], named: str) -> None:
+    _unreadable_stack(nobody_dir)
+    proc = _as_nobody(nobody_dir, *argv)
+    assert proc.returncode == 2, proc.stdout[-1500:] + proc.stderr[-1500:]
+    assert named in proc.stderr and "internal error" not in proc.stderr
+    assert CANARY not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("target", ["base.json", "ro/base.json"], ids=["read-only-file", "read-only-directory"])
+def test_a_read_only_write_baseline_path_exits_2_naming_it(nobody_dir: Path, target: str) -> None:
+    (nobody_dir / "ro").mkdir()
+    (nobody_dir / "base.json").write_text("")
+    (nobody_dir / "base.json").chmod(0o444)
+    (nobody_dir / "ro").chmod(0o555)
+    proc = _as_nobody(nobody_dir, "scan", "--no-checkov", "repo", "--write-baseline", target)
+    assert proc.returncode == 2, proc.stdout[-1500:] + proc.stderr[-1500:]
+    assert f"{target}: cannot write the baseline (Permission denied)" in proc.stderr
+    assert "internal error" not in proc.stderr
+    assert (nobody_dir / "base.json").read_text() == "" and not (nobody_dir / "ro" / "base.json").exists()

@@ -179,3 +179,30 @@ def test_foreign_resource_scheduling_work_in_odoo_is_blocked() -> None:
     assert [(name, u) for name, _, u in violations] == [("odoo_cron", urn)]
     message = violations[0][1]
     assert "pg_cron" in message and "0 */2 * * *" in message
+
+
+def test_foreign_resource_making_odoo_a_job_runner_is_blocked() -> None:
+    """A resource that installs queue_job (or kin) in Odoo, by record or by Odoo's command line, or
+    writes `queue.job` records, makes Odoo a job runner; installing another module does not."""
+    opts = PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
+                                 additional_secret_outputs=[], custom_timeouts=PolicyCustomTimeouts(0, 0, 0))
+    base = "urn:pulumi:prod::erp::"
+    record, command = "pulumi-python:dynamic/odoo:Record", "command:local:Command"
+    declared = [
+        (record, "install-queue-job", {"model": "ir.module.module", "name": "queue_job", "state": "installed"}),
+        (command, "odoo-init", {"create": "odoo -d prod -i queue_job_cron,acme_sync --stop-after-init"}),
+        (record, "enqueue-sync", {"model": "queue.job", "model_name": "acme.sync", "method_name": "_push"}),
+        # near misses: another module installed, queue_job named where no module is installed
+        (record, "install-sale", {"model": "ir.module.module", "name": "sale"}),
+        (command, "odoo-update", {"create": "odoo -d prod -u sale --stop-after-init"}),
+        (record, "partner", {"model": "res.partner", "name": "queue_job"}),
+    ]
+    resources = [PolicyResource(t, props, f"{base}{t}::{name}", name, opts, None, None, [], {})
+                 for t, name, props in declared]
+    violations = sorted((name, u) for name, _, u in run_policies(resources))
+    assert violations == sorted([("odoo_job_runner", f"{base}{record}::install-queue-job"),
+                                 ("odoo_job_runner", f"{base}{command}::odoo-init"),
+                                 ("odoo_job_runner", f"{base}{record}::enqueue-sync")])
+    messages = {u: m for name, m, u in run_policies(resources)}
+    assert "queue_job_cron" in messages[f"{base}{command}::odoo-init"]
+    assert "acme.sync._push" in messages[f"{base}{record}::enqueue-sync"]

@@ -6,13 +6,16 @@ for real against a stand-in `gh` that records the API calls it is given.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from needs import missing_dependency
 
 from ssot.yamlpos import load_yaml
 
@@ -31,7 +34,9 @@ def test_pr_workflow_runs_scan_and_preview_and_publishes() -> None:
     assert set(doc["on"]) == {"pull_request"}, "never pull_request_target: fork code must not get secrets"
     steps = _steps(PR)
     runs = "\n".join(s.get("run", "") for s in steps)
-    assert "scripts/setup" in runs
+    # the scan-only set-up: the runner's apt may not offer PostgreSQL 15, and neither job needs it
+    assert "scripts/setup --scan-only" in runs
+    assert not re.search(r"scripts/setup\s*$", runs, re.M), "the full set-up installs a database and a browser"
     assert ".venv/bin/ssot scan ." in runs and "--also sarif=" in runs and "--also markdown=" in runs
     assert ".venv/bin/ssot preview --stack" in runs
     # the HTML reports travel in the artifact, for a person to open
@@ -48,6 +53,29 @@ def test_pr_workflow_runs_scan_and_preview_and_publishes() -> None:
     assert job["permissions"] == {"contents": "read", "security-events": "write", "pull-requests": "write"}
     # Nothing needs a secret: previews and scans work on forks.
     assert "secrets." not in PR.read_text()
+
+
+SETUP = ROOT / "scripts" / "setup"
+
+
+def _setup(*args: str) -> subprocess.CompletedProcess[str]:
+    # --dry-run stops before apt, pip or any download: this checks the argument parsing and the plan
+    return subprocess.run(["bash", str(SETUP), *args], capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_setup_parses_and_scan_only_installs_no_database_or_browser() -> None:
+    assert subprocess.run(["bash", "-n", str(SETUP)], capture_output=True, check=False).returncode == 0
+    full = _setup("--dry-run")
+    assert full.returncode == 0, full.stderr
+    assert "postgresql-15 postgresql-15-cron" in full.stderr and "chromium" in full.stderr
+    assert "real-world test corpus" in full.stderr
+    scan = _setup("--scan-only", "--dry-run")
+    assert scan.returncode == 0, scan.stderr
+    assert "apt packages: none" in scan.stderr and ".venv, .checkov-venv" in scan.stderr
+    assert "postgresql" not in scan.stderr and "chromium" not in scan.stderr and "corpus" not in scan.stderr
+    assert _setup("--dry-run", "--scan-only").stderr == scan.stderr
+    bad = _setup("--scan-only", "--bogus", "--dry-run")
+    assert bad.returncode == 2 and "unknown argument" in bad.stderr and "--bogus" not in bad.stderr
 
 
 def test_a_pull_request_cannot_exempt_its_own_changes() -> None:
@@ -119,7 +147,7 @@ DEPLOY = ROOT / ".github" / "workflows" / "ssot-deploy.yml"
 def _check_jsonschema() -> Path:
     exe = Path(sys.executable).parent / "check-jsonschema"
     if not exe.exists():
-        pytest.skip("check-jsonschema is not installed in this virtualenv: run scripts/setup")
+        missing_dependency("check-jsonschema is not installed in this virtualenv: run scripts/setup")
     return exe
 
 
@@ -231,3 +259,186 @@ def test_the_dispatched_audit_workflow_accepts_what_the_schedule_sends() -> None
     assert job["concurrency"]["group"] == "ssot-deploy-${{ inputs.stack }}"  # never during an apply
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     assert '.venv/bin/ssot audit --stack "$STACK" --state "$RUNNER_TEMP/state.json" --store' in runs
+
+
+# ---------------------------------------------------------------------------------------------
+# Fork reports: the pull request comes from the API, the comment updated is the bot's own
+
+def _json_gh(tmp_path: Path, pages: dict[str, object]) -> Path:
+    """A stand-in `gh` that serves canned JSON per API path and applies `--jq` with the real jq,
+    as gh does with its built-in one; it records every call."""
+    if not shutil.which("jq"):
+        pytest.skip("jq is not installed: run scripts/setup")
+    log = tmp_path / "gh.log"
+    (tmp_path / "pages").mkdir()
+    for i, (path, data) in enumerate(pages.items()):
+        (tmp_path / "pages" / str(i)).write_text(json.dumps(data))
+        (tmp_path / "pages" / f"{i}.path").write_text(path)
+    gh = tmp_path / "bin" / "gh"
+    gh.parent.mkdir()
+    gh.write_text(f"""#!/usr/bin/env bash
+printf '%s\\n' "$*" >> {log}
+jq_filter=. path=
+for ((i = 1; i <= $#; i++)); do
+  a=${{!i}}
+  case "$a" in --jq) j=$((i + 1)); jq_filter=${{!j}};; repos/*) [ -z "$path" ] && path=$a;; esac
+done
+for f in {tmp_path}/pages/*.path; do
+  if [ "$(cat "$f")" = "$path" ]; then jq -r "$jq_filter" "${{f%.path}}"; exit; fi
+done
+[ "$1" = api ] && [ "$2" != -X ] && {{ echo "gh: 404 $path" >&2; exit 1; }}
+exit 0
+""")
+    gh.chmod(0o755)
+    return log
+
+
+def _gh_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "GITHUB_REPOSITORY": "acme/platform",
+            "GH_TOKEN": "test"}
+
+
+SHA = "a" * 40
+OPEN_PRS = "repos/acme/platform/pulls?state=open&per_page=100"
+
+
+def _pull(number: int, sha: str, repo: str) -> dict[str, object]:
+    return {"number": number, "head": {"sha": sha, "repo": {"full_name": repo}}}
+
+
+def _pr_for_commit(tmp_path: Path, pulls: list[dict[str, object]], head_repo: str = "fork/platform",
+                   sha: str = SHA) -> subprocess.CompletedProcess[str]:
+    _json_gh(tmp_path, {OPEN_PRS: pulls})
+    return subprocess.run([str(ROOT / "scripts" / "pr-for-commit"), head_repo, sha], env=_gh_env(tmp_path),
+                          capture_output=True, text=True, check=False)
+
+
+def test_the_pull_request_is_the_open_one_whose_head_is_the_run_head(tmp_path: Path) -> None:
+    pulls = [_pull(3, SHA, "other/platform"),  # same commit pushed from another fork
+             _pull(5, "b" * 40, "fork/platform"),  # the fork's other pull request
+             _pull(9, SHA, "fork/platform")]
+    done = _pr_for_commit(tmp_path, pulls)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "9\n"
+
+
+@pytest.mark.parametrize("pulls", [[], [_pull(5, "b" * 40, "fork/platform")],
+                                   [_pull(9, SHA, "fork/platform"), _pull(10, SHA, "fork/platform")]])
+def test_no_single_matching_pull_request_publishes_nothing(tmp_path: Path, pulls: list[dict[str, object]]) -> None:
+    done = _pr_for_commit(tmp_path, pulls)
+    assert done.returncode == 1 and done.stdout == ""
+
+
+@pytest.mark.parametrize(("head_repo", "sha"), [("fork/platform", 'a" or true or "'), ('x/y" or true or "', SHA),
+                                                ("fork/platform", SHA.upper())])
+def test_head_repo_and_sha_cannot_inject_into_the_filter(tmp_path: Path, head_repo: str, sha: str) -> None:
+    done = _pr_for_commit(tmp_path, [_pull(9, SHA, "fork/platform")], head_repo=head_repo, sha=sha)
+    assert done.returncode == 1 and done.stdout == ""
+    assert not (tmp_path / "gh.log").exists(), "gh is never called with an unchecked value"
+
+
+def test_publish_takes_the_pull_request_from_the_api_never_from_the_artifact() -> None:
+    text = PUBLISH.read_text()
+    assert "pr-number" not in text and "pull_requests[" not in text
+    assert "pr-number" not in PR.read_text()
+    steps = _steps(PUBLISH)
+    find = next(s for s in steps if "scripts/pr-for-commit" in s.get("run", ""))
+    assert find["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    assert find["env"]["HEAD_REPO"] == "${{ github.event.workflow_run.head_repository.full_name }}"
+    sarif = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert sarif["with"]["ref"] == f"refs/pull/${{{{ steps.{find['id']}.outputs.number }}}}/merge"
+    comment = next(s for s in steps if "scripts/pr-comment" in s.get("run", ""))
+    assert comment["env"]["PR"] == f"${{{{ steps.{find['id']}.outputs.number }}}}"
+    assert comment["run"] == 'scripts/pr-comment reports "$PR"'
+    for step in (sarif, comment):
+        assert step["if"] == f"steps.{find['id']}.outputs.number != ''"
+
+
+MARKER = "<!-- ssot-pr-comment -->"
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+
+
+def _comment_on(tmp_path: Path, comments: list[dict[str, object]]) -> str:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "scan.md").write_text("## ssot scan: passed\n")
+    log = _json_gh(tmp_path, {"repos/acme/platform/issues/7/comments": comments})
+    subprocess.run([str(ROOT / "scripts" / "pr-comment"), str(reports), "7"], check=True, env=_gh_env(tmp_path))
+    return log.read_text()
+
+
+def test_the_comment_updated_is_the_bots_not_a_strangers_with_the_marker(tmp_path: Path) -> None:
+    calls = _comment_on(tmp_path, [
+        {"id": 11, "user": {"login": "mallory", "type": "User"}, "body": f"{MARKER}\nfake all-clear"},
+        {"id": 12, "user": BOT, "body": "some other bot comment"},
+        {"id": 13, "user": BOT, "body": f"{MARKER}\n## ssot scan: 1 blocking finding"},
+    ])
+    assert "-X PATCH repos/acme/platform/issues/comments/13" in calls
+    assert "comments/11" not in calls and "-X POST" not in calls
+
+
+def test_only_a_strangers_marker_comment_means_a_new_comment(tmp_path: Path) -> None:
+    calls = _comment_on(tmp_path, [{"id": 11, "user": {"login": "mallory", "type": "User"}, "body": MARKER}])
+    assert "-X POST repos/acme/platform/issues/7/comments" in calls and "PATCH" not in calls
+
+
+def test_the_comment_script_rejects_a_pr_number_that_is_not_a_number(tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    log = _json_gh(tmp_path, {})
+    done = subprocess.run([str(ROOT / "scripts" / "pr-comment"), str(tmp_path / "reports"), "7/../../x"],
+                          env=_gh_env(tmp_path), capture_output=True, text=True, check=False)
+    assert done.returncode != 0 and not log.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Every job is bounded in time; every third-party action is pinned to a commit
+
+_PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*\s*$")
+
+
+def test_every_job_has_a_timeout() -> None:
+    for path in WORKFLOWS:
+        for name, job in load_yaml(path).data["jobs"].items():
+            minutes = job.get("timeout-minutes")
+            assert isinstance(minutes, int) and 1 <= minutes <= 90, f"{path.name}: job {name}: timeout-minutes"
+
+
+def test_every_action_is_pinned_by_commit_with_its_tag_in_a_comment() -> None:
+    for path in WORKFLOWS:
+        uses = [line for line in path.read_text().splitlines() if re.match(r"^\s*(?:-\s+)?uses:", line)]
+        assert uses, path.name
+        for line in uses:
+            if line.split("uses:", 1)[1].strip().startswith("./"):
+                continue  # the repository's own action, pinned by the checkout itself
+            assert _PINNED.match(line), f"{path.name}: {line.strip()!r} is not pinned to a commit SHA"
+
+
+def test_the_pin_check_catches_a_tag_or_branch() -> None:
+    for line in ("      - uses: actions/checkout@v4", "        uses: pulumi/actions@main",
+                 "      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262",
+                 "      - uses: actions/checkout@11d5960a # v4.4.0"):
+        assert not _PINNED.match(line), line
+
+
+def test_state_export_never_holds_the_passphrase_or_shows_secrets() -> None:
+    exports = [s for path in WORKFLOWS for s in _all_steps(path) if "pulumi stack export" in s.get("run", "")]
+    assert len(exports) == 2  # after the apply, and for the requested audit
+    for step in exports:
+        assert "PULUMI_CONFIG_PASSPHRASE" not in step.get("env", {}) and "--show-secrets" not in step["run"]
+
+
+def test_many_marker_comments_update_the_first_without_a_broken_pipe(tmp_path: Path) -> None:
+    # more ids than a pipe holds: a reader that stops after the first line would kill gh (SIGPIPE)
+    # and, under pipefail, the script
+    comments = [{"id": 100000 + i, "user": BOT, "body": f"{MARKER}\nold"} for i in range(20000)]
+    calls = _comment_on(tmp_path, comments)
+    assert "-X PATCH repos/acme/platform/issues/comments/100000" in calls
+
+
+def test_no_checkout_leaves_the_token_in_git_config() -> None:
+    """The previews run the repository's program in the same job: `.git/config` must not hold the
+    job's token for it to read (the steps that need the token get it through env: GH_TOKEN)."""
+    for path in WORKFLOWS:
+        for step in _all_steps(path):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, path.name

@@ -21,8 +21,13 @@
 --                                         role only its own jobs, username = current_user);
 --       ssot_audit.cron_failures()        per job, how many runs failed and when last (no messages:
 --                                         a failed command's message can quote its arguments);
---       ssot_audit.vault_fingerprints(text)  declared by the Pulumi program (ssot/components/audit.py);
---                                         this file only grants EXECUTE on it when it exists.
+--       ssot_audit.vault_fingerprints()  declared by the Pulumi program (ssot/components/audit.py);
+--                                         this file only grants EXECUTE on it when it exists, and
+--                                         drops the (text) variant earlier versions declared, which
+--                                         fingerprinted any string the caller passed (a guess oracle).
+--   Every SECURITY DEFINER function here pins search_path = '' and qualifies what it calls: otherwise
+--   it resolves names through the caller's search_path, and a caller with CREATE on any schema runs
+--   its own code as the owner.
 --   * nothing else: no write, no CREATE, no role membership; EXECUTE revoked from PUBLIC.
 
 SELECT set_config('ssot.auditor',
@@ -73,8 +78,8 @@ BEGIN
             CREATE OR REPLACE FUNCTION ssot_audit.cron_failures()
             RETURNS TABLE (jobid bigint, failed bigint, last_failure timestamptz)
             LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
-            AS 'SELECT d.jobid, count(*), max(coalesce(d.end_time, d.start_time))
-                FROM cron.job_run_details d WHERE d.status = ''failed'' GROUP BY d.jobid'
+            AS 'SELECT d.jobid, pg_catalog.count(*), pg_catalog.max(coalesce(d.end_time, d.start_time))
+                FROM cron.job_run_details d WHERE d.status OPERATOR(pg_catalog.=) ''failed'' GROUP BY d.jobid'
         $f$;
         REVOKE ALL ON FUNCTION ssot_audit.cron_jobs() FROM PUBLIC;
         REVOKE ALL ON FUNCTION ssot_audit.cron_failures() FROM PUBLIC;
@@ -82,9 +87,10 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION ssot_audit.cron_failures() TO %I', auditor);
     END IF;
 
-    IF to_regprocedure('ssot_audit.vault_fingerprints(text)') IS NOT NULL THEN
-        REVOKE ALL ON FUNCTION ssot_audit.vault_fingerprints(text) FROM PUBLIC;
-        EXECUTE format('GRANT EXECUTE ON FUNCTION ssot_audit.vault_fingerprints(text) TO %I', auditor);
+    DROP FUNCTION IF EXISTS ssot_audit.vault_fingerprints(text);
+    IF to_regprocedure('ssot_audit.vault_fingerprints()') IS NOT NULL THEN
+        REVOKE ALL ON FUNCTION ssot_audit.vault_fingerprints() FROM PUBLIC;
+        EXECUTE format('GRANT EXECUTE ON FUNCTION ssot_audit.vault_fingerprints() TO %I', auditor);
     END IF;
 END
 $setup$;

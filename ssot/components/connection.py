@@ -57,12 +57,14 @@ class DatabaseConnection:
     user: str
     password: pulumi.Output[str]
     sslmode: str
+    sslrootcert: str | None = None
 
     def conninfo(self) -> pulumi.Output[str]:
         return pulumi.Output.secret(
             pulumi.Output.all(self.host, self.password).apply(
                 lambda hp: make_conninfo(host=hp[0], port=str(self.port), dbname=self.dbname, user=self.user,
-                                         password=hp[1], sslmode=self.sslmode, connect_timeout="10",
+                                         password=hp[1], sslmode=self.sslmode, sslrootcert=self.sslrootcert,
+                                         connect_timeout="10",
                                          application_name="ssot-pulumi")))
 
     def provider(self, name: str, opts: pulumi.ResourceOptions | None = None) -> postgresql.Provider:
@@ -70,7 +72,7 @@ class DatabaseConnection:
             name,
             postgresql.ProviderArgs(
                 host=self.host, port=self.port, database=self.dbname, username=self.user,
-                password=self.password, sslmode=self.sslmode,
+                password=self.password, sslmode=self.sslmode, sslrootcert=self.sslrootcert,
                 # Supabase's `postgres` is not a superuser: the provider must not assume it is.
                 superuser=False, connect_timeout=15,
             ),

@@ -14,7 +14,6 @@ from ssot.components.grants import Grants, GrantsArgs
 from ssot.components.roles import Roles, RolesArgs
 from ssot.components.schemas import DoctrineSchemas, DoctrineSchemasArgs
 from ssot.components.vault import VaultSecrets, VaultSecretsArgs
-from ssot.fingerprint import stack_derived_key
 from ssot.model import Platform as PlatformDecl
 
 
@@ -47,7 +46,7 @@ class Platform(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:Platform", name, {"doctrine": doctrine}, opts)
         me = pulumi.ResourceOptions(parent=self)
 
-        fkey = self._fingerprint_key(decl, args.resolver)
+        fkey = self._fingerprint_key(decl, args.resolver, me)
         supabase = None
         connection = args.connection
         if decl.project is not None:
@@ -67,7 +66,7 @@ class Platform(pulumi.ComponentResource):
                 connection = DatabaseConnection(
                     host=supabase.ref.apply(lambda ref: f"db.{ref}.supabase.co"), port=decl.database.port,
                     dbname=decl.database.name, user=decl.database.user, password=password,
-                    sslmode=decl.database.sslmode)
+                    sslmode=decl.database.sslmode, sslrootcert=decl.database.sslrootcert)
         if connection is None:
             raise ValueError("no database connection: the program must pass one for this stack")
 
@@ -122,11 +121,15 @@ class Platform(pulumi.ComponentResource):
         return [ext] if ext is not None else []
 
     @staticmethod
-    def _fingerprint_key(decl: PlatformDecl, resolver: SecretResolver) -> pulumi.Output[str]:
+    def _fingerprint_key(decl: PlatformDecl, resolver: SecretResolver, opts: pulumi.ResourceOptions
+                         ) -> pulumi.Output[str]:
         if decl.fingerprint_key is not None:
             value = resolver.value(decl.fingerprint_key)
             if value is not None:
                 return value
-        # Without a declared key, fingerprints in state are still keyed per stack and marked secret;
-        # a declared key (`fingerprintKey`) makes them comparable with the live audit's.
-        return pulumi.Output.secret(stack_derived_key(decl.name, decl.stack))
+        # Without a declared key, a random one made at the first `pulumi up` and kept only as a
+        # secret output: a key derived from public names would let anyone with the repository test
+        # guesses against every fingerprint (ssot/providers/fingerprint_key.py).
+        from ssot.providers.fingerprint_key import FingerprintKey
+
+        return FingerprintKey("fingerprint-key", opts).key

@@ -207,7 +207,7 @@ class EdgeFunctionSecretArgs:
 class EdgeFunctionSecret(DynamicResource, module="ssot", name="EdgeFunctionSecret"):
     provider_class = EdgeFunctionSecretProvider
     # The digest is an unsalted SHA-256 of the value: kept encrypted too.
-    secret_outputs = ("access_token", "value", "fingerprint_key", "digest")
+    secret_outputs = ("access_token", "value", "fingerprint_key", "digest", "fingerprint")
 
     api_url: pulumi.Output[str]
     project_ref: pulumi.Output[str]

@@ -383,7 +383,7 @@ class VaultSecret(DynamicResource, module="ssot", name="VaultSecret"):
     """A Supabase Vault secret; its value is never an output (see `fingerprint`)."""
 
     provider_class = VaultSecretProvider
-    secret_outputs = ("conninfo", "fingerprint_key", "value")
+    secret_outputs = ("conninfo", "fingerprint_key", "value", "fingerprint")
 
     secret_id: pulumi.Output[str]
     name: pulumi.Output[str]

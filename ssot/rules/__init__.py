@@ -57,7 +57,8 @@ class Rule:
                 severity: Severity | None = None, metadata: dict[str, Any] | None = None) -> Finding:
         """Build a finding in this rule's shape; `subject` must be stable and free of secret values."""
         return Finding(
-            rule_id=self.id, title=self.title, severity=severity or self.severity, clause=self.clause,
+            rule_id=self.id, title=self.title, clause=self.clause,
+            severity=self.severity if severity is None else severity,  # INFO is 0: not "unset"
             explain=explain, propose=propose, location=location, subject=subject, phase=phase,
             metadata=metadata or {},
         )

@@ -26,8 +26,9 @@ from ssot.rules._common import (
 )
 
 # Module states in which the module's code runs, or will after the next update. "depended" and
-# "shipped" are static: a manifest depends on it, or the repository ships it.
-_ACTIVE_STATES = frozenset({"installed", "to install", "to upgrade", "depended", "shipped"})
+# "shipped" are static: a manifest depends on it, or the repository ships it; "declared": a Pulumi
+# resource installs it on the next apply.
+_ACTIVE_STATES = frozenset({"installed", "to install", "to upgrade", "depended", "shipped", "declared"})
 _MODEL = r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*"
 # Odoo method names are snake_case; anything else (or anything a detector recognises) is not rendered.
 _METHOD = r"[a-z_][a-z0-9_]{0,80}"
@@ -77,7 +78,8 @@ def _module(a: Asset) -> Iterator[Finding]:
     name = a.name
     users = sorted({u for u in str_list(a.props.get("depended_by")) if safe_token(u, r"[a-z0-9_]{1,80}")})
     how = (f"depended on by {', '.join(users)}" if users
-           else "shipped in this repository" if state == "shipped" else f"state: {state}")
+           else "shipped in this repository" if state == "shipped"
+           else "installed by a resource the program declares" if state == "declared" else f"state: {state}")
     yield RULE.for_asset(
         a, subject=module_subject(a),
         explain=(f"Odoo module '{name}' makes Odoo a job runner ({how}) at {a.location.describe()}: "
@@ -89,8 +91,11 @@ def _module(a: Asset) -> Iterator[Finding]:
             "called through its external API for what it owns (each job site has its own finding with "
             "the pg_cron job).\n"
             + (f"Remove '{name}' from the `depends` of {', '.join(users)} in their __manifest__.py, "
-               if users else f"Remove the '{name}' addon from the repository, " if state == "shipped" else "")
-            + f"{'r' if users or state == 'shipped' else 'R'}emove '{name}' from `server_wide_modules` in "
+               if users else f"Remove the '{name}' addon from the repository, " if state == "shipped"
+               else f"Remove the resource that installs '{name}' from the Pulumi program, " if state == "declared"
+               else "")
+            + f"{'r' if users or state in ('shipped', 'declared') else 'R'}emove '{name}' from "
+              "`server_wide_modules` in "
               "odoo.conf (where the job runner starts), then uninstall it:\n"
             + _uninstall(name)
         ),
@@ -162,7 +167,7 @@ RULE = Rule(
     clause="§5 Orchestration & Automation: Odoo is NEVER used as a scheduler, job runner, or secret vault",
     severity=Severity.CRITICAL,
     categories=("orchestration",),
-    phases=frozenset({Phase.STATIC, Phase.LIVE}),
+    phases=frozenset({Phase.STATIC, Phase.DECLARED, Phase.LIVE}),
     risk=("Work queued and run inside Odoo escapes the orchestration plane: its retries, credentials and "
           "audit trail live in the ERP, and it competes with business transactions for Odoo's workers."),
     remediation=("Move each job to an Edge Function or n8n workflow started by pg_cron (or a webhook), "

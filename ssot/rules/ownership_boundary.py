@@ -8,6 +8,9 @@ Three checks over the same inventory:
    ops/ai/audit/analytics;
 3. an agent role that can SELECT from a shadow-domain schema, unless the role says `odoo_raw_allowed`
    or a justification names it.
+4. an Odoo field (or model) holding what §2 gives Supabase: AI embeddings/vectors, agent memory,
+   KPIs (ODOO_DATA_FIELD, read live from `ir.model.fields`): medium, advisory (below the default
+   `--fail-on`): the ERP works, but a second copy of Supabase-owned data is growing in it.
 Only the third is justifiable: the doctrine's "unless explicitly allowed" is about reading.
 """
 
@@ -30,7 +33,9 @@ from ssot.rules._common import (
     justification_index,
     justification_yaml,
     label,
+    safe_token,
     schema_domains,
+    secret_name_for,
     sql_ident,
     str_list,
     to_yaml,
@@ -246,10 +251,45 @@ def _grants(inv: Inventory, domains: dict[str, str | None], kinds: dict[str, str
         )
 
 
+_HOLDS = {"embedding": ("AI embeddings/vectors", "ai"), "agent_memory": ("agent memory", "ai"),
+          "kpi": ("aggregations, metrics, KPIs", "analytics")}
+_HOLDS_COLUMN = {"embedding": "embedding vector(<dimensions>) not null",
+                 "agent_memory": "memory jsonb not null", "kpi": "value numeric not null"}
+
+
+def _odoo_data(inv: Inventory) -> Iterator[Finding]:
+    for a in inv.of(Kind.ODOO_DATA_FIELD):
+        holds = str(a.props.get("holds") or "")
+        if holds not in _HOLDS:
+            continue
+        what, domain = _HOLDS[holds]
+        schema = first_schema_with_domain(inv, domain, domain)
+        model = safe_token(a.props.get("model"), r"[a-z][a-z0-9_.]{0,120}") or "<model>"
+        field = safe_token(a.props.get("field"), r"[a-z][a-z0-9_]{0,120}")
+        table = secret_name_for(model.replace(".", "_"), (field or "").removeprefix("x_"))
+        key = "odoo_id bigint not null" if holds != "kpi" else "day date not null"
+        where = f"field {field!r} of model {model!r}" if field else f"model {model!r}"
+        yield RULE.for_asset(
+            a, subject=label(a), severity=Severity.MEDIUM,
+            explain=(f"Odoo {where} at {a.location.describe()} holds {what}: Supabase owns this data "
+                     "and it is never kept in Odoo (§2); agents read it from Supabase (§6)."),
+            propose=(f"Keep it in Supabase, in the {domain}.* schema:\n"
+                     f"    create table {sql_ident(schema, table)} ({key}, {_HOLDS_COLUMN[holds]}, "
+                     f"updated_at timestamptz not null default now(), primary key ({key.split()[0]}));\n"
+                     "have what computes it write there, and let an n8n workflow sync from Odoo only the "
+                     f"records it is derived from ({model} by id, read with search_read), upserting into "
+                     f"{schema}.{table}; Odoo screens that show it read it back from Supabase.\n"
+                     f"Then remove the {where} from Odoo (its addon, or Settings > Technical > Fields for a "
+                     "manual field) once the data is copied."),
+            metadata={"holds": holds, "model": model, "field": field, "target": f"{schema}.{table}"},
+        )
+
+
 def check(inv: Inventory) -> Iterator[Finding]:
     domains = schema_domains(inv)
     yield from _tables(inv, domains)
     yield from _grants(inv, domains, _role_kinds(inv))
+    yield from _odoo_data(inv)
 
 
 RULE = Rule(

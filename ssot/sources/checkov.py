@@ -37,27 +37,64 @@ from ssot.shape import describe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHECKS_DIR = PROJECT_ROOT / "policies" / "checkov"
-# checkov runs the IaC frameworks ssot's doctrine checks (policies/checkov) are written for, and only
-# those the tree has files for. Its secrets framework is opt-in (`ssot scan --checkov-secrets`): on
-# every corpus it found nothing our detectors missed, added false positives, and cost two orders of
-# magnitude more time (bench/results/scan.md).
-IAC_FRAMEWORKS = ("github_actions", "yaml")
+# checkov runs its IaC frameworks with ssot's doctrine checks (policies/checkov), and only those the
+# tree has files for: GitHub Actions (CKV_SSOT_1), Kubernetes-style YAML (CKV_SSOT_2, a CronJob),
+# Dockerfiles (CKV_SSOT_3, cron in an image), Kubernetes manifests (CKV_SSOT_4, a Secret with its
+# data) and Terraform (checkov's own hardcoded-credential checks, TERRAFORM_SECRET_CHECKS). Its secrets
+# framework is opt-in (`ssot scan --checkov-secrets`): on every corpus it found nothing our detectors
+# missed, added false positives, and cost two orders of magnitude more time (bench/results/scan.md).
+IAC_FRAMEWORKS = ("github_actions", "yaml", "kubernetes", "dockerfile", "terraform")
 FRAMEWORKS = ("secrets", *IAC_FRAMEWORKS)  # everything, as `--checkov-secrets` runs it
-CHECK_FILTER = "CKV_SECRET_*,CKV_SSOT_*"
-IAC_CHECK_FILTER = "CKV_SSOT_*"
+# checkov's own checks that say something about the doctrine: a credential written into Terraform
+# (§4: secrets MUST NOT be hardcoded). Its other checks for these frameworks are not run: they are
+# container and cloud hardening (a root USER, a HEALTHCHECK, a `latest` tag, privileged pods, bucket
+# encryption...) with no bearing on where data, schedules and secrets live, and a finding ssot cannot
+# explain against a doctrine clause is noise (docs/rules/hardcoded_secret.md, "checkov").
+TERRAFORM_SECRET_CHECKS = {
+    "CKV_AWS_41": "AWS credentials in a Terraform provider",
+    "CKV_AWS_45": "secret in a Lambda environment (Terraform)",
+    "CKV_AWS_46": "secret in EC2 user data (Terraform)",
+    "CKV_AZURE_45": "credentials in VM custom_data (Terraform)",
+    "CKV_BCW_1": "API token in a Terraform provider",
+    "CKV_LIN_1": "Linode token in a Terraform provider",
+    "CKV_NCP_17": "NCP credentials in a Terraform provider",
+    "CKV_OCI_1": "OCI private key in a Terraform provider",
+    "CKV_OPENSTACK_1": "OpenStack credentials in a Terraform provider",
+    "CKV_PAN_1": "PAN-OS credentials in a Terraform provider",
+}
+# Secrets that checkov's IaC checks flag without naming the value (no SHA-1 to locate it by).
+IAC_SECRET_CHECKS = {**TERRAFORM_SECRET_CHECKS, "CKV_SSOT_4": "Kubernetes Secret manifest"}
+IAC_CHECK_FILTER = ",".join(("CKV_SSOT_*", *TERRAFORM_SECRET_CHECKS))
+CHECK_FILTER = "CKV_SECRET_*," + IAC_CHECK_FILTER
 _YAML = (".yml", ".yaml")
 # A Kubernetes-style manifest names its kind near the top; a file without it has nothing for the
-# YAML framework's CKV_SSOT_2 (a CronJob) to find.
+# YAML framework's CKV_SSOT_2 (a CronJob) to find. With an apiVersion too, it is a Kubernetes object.
 _KIND = re.compile(rb"^kind:\s*\S", re.MULTILINE)
+_API_VERSION = re.compile(rb"^apiVersion:\s*\S", re.MULTILINE)
 _SNIFF = 64 * 1024
+# checkov's own test for a Dockerfile name (`Dockerfile`, `app.Dockerfile`, `Dockerfile.prod`).
+_DOCKERFILE = re.compile(r"(?:.+\.)?[Dd]ockerfile(?:\..+)?\Z")
 
 
-def _has_kind(path: Path) -> bool:
+def _manifest(path: Path) -> str | None:
+    """"kubernetes" for a manifest with a top-level kind and apiVersion, "yaml" for a kind alone."""
     try:
         with path.open("rb") as fh:
-            return _KIND.search(fh.read(_SNIFF)) is not None
+            head = fh.read(_SNIFF)
     except OSError:
-        return False
+        return None
+    if _KIND.search(head) is None:
+        return None
+    return "kubernetes" if _API_VERSION.search(head) else "yaml"
+
+
+def _iac_framework(rel: str) -> str | None:
+    name = rel.rsplit("/", 1)[-1]
+    if name.endswith(".tf"):
+        return "terraform"
+    if _DOCKERFILE.match(name) and not name.endswith(".dockerignore"):
+        return "dockerfile"
+    return None
 
 
 @dataclass(frozen=True)
@@ -83,12 +120,17 @@ def plan_for(files: Iterable[tuple[str, Path]], *, secrets: bool = False) -> Pla
     targets: list[str] = []
     for rel, path in files:
         if not rel.endswith(_YAML):
+            framework = _iac_framework(rel)
+            if framework:
+                found.add(framework)
+                targets.append(rel)
             continue
         if rel.startswith(".github/workflows/") and rel.count("/") == 2:
             found.add("github_actions")
             targets.append(rel)
-        elif _has_kind(path):
-            found.add("yaml")
+        elif manifest := _manifest(path):
+            # a Kubernetes object still goes through the YAML framework too, for CKV_SSOT_2
+            found.update(("yaml", manifest))
             targets.append(rel)
     frameworks = tuple(f for f in FRAMEWORKS if f in found)
     whole_tree = secrets or len(targets) > _MAX_FILE_ARGS
@@ -363,7 +405,8 @@ def _context(rel: str) -> tuple[str, Store]:
 
 def map_reports(reports: Sequence[dict[str, Any]], root: Path, *,
                 odoo_roots: Sequence[str] = ()) -> list[Asset]:
-    """Assets for checkov's failed checks: secrets → SECRET_LITERAL, CKV_SSOT_1/2 → SCHEDULE."""
+    """Assets for checkov's failed checks: secrets (CKV_SECRET_*, IAC_SECRET_CHECKS) → SECRET_LITERAL,
+    CKV_SSOT_1/2/3 → SCHEDULE."""
     out: list[Asset] = []
     cache: dict[str, list[str] | None] = {}
     for report in reports:
@@ -383,7 +426,45 @@ def map_reports(reports: Sequence[dict[str, Any]], root: Path, *,
                 out.extend(_workflow_schedules(root, rel, check_id))
             elif check_id == "CKV_SSOT_2":
                 out.extend(_k8s_schedules(root, rel, line_no, check_id))
+            elif check_id == "CKV_SSOT_3":
+                out.append(_container_cron(root, rel, line_no, check_id))
+            elif check_id in IAC_SECRET_CHECKS:
+                out.append(_iac_secret(check_id, rel, rng, odoo_roots))
+            # anything else is not a check ssot asked for (IAC_CHECK_FILTER): not a doctrine finding
     return out
+
+
+def _iac_secret(check_id: str, rel: str, rng: Any, odoo_roots: Sequence[str]) -> Asset:
+    """A credential an IaC check found in a block: checkov names the block, not the value, so the
+    asset has no fingerprint; static.py folds it into our own detectors' finding in that block."""
+    start, end = (rng[0], rng[-1]) if isinstance(rng, list) and rng and all(isinstance(n, int) for n in rng) \
+        else (None, None)
+    context, store = _context(rel)
+    if any(rel.startswith(f"{o}/") or not o for o in odoo_roots):
+        context = "odoo-addon"
+    secret_type = IAC_SECRET_CHECKS[check_id]
+    props: dict[str, Any] = {"secret_type": secret_type, "detector": "checkov", "detectors": ["checkov"],
+                             "context": context, "redacted": "…(unlocated)", "check_id": check_id,
+                             "check_ids": [check_id], "located": False, "line_range": [start, end]}
+    return Asset(kind=Kind.SECRET_LITERAL, store=store, name=f"{rel}:{secret_type}", phase=Phase.STATIC,
+                 location=Location(path=rel, line=start), props=props)
+
+
+def _container_cron(root: Path, rel: str, line_no: int | None, check_id: str) -> Asset:
+    from ssot.sources.files import justification
+
+    try:
+        reason = justification((root / rel).read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        reason = None
+    return Asset(
+        kind=Kind.SCHEDULE, store=Store.CRONTAB, name=f"{rel}:cron", phase=Phase.STATIC,
+        location=Location(path=rel, line=line_no or 1),
+        # the schedule itself is in a crontab copied into the image, maybe from outside the tree
+        props={"schedule": None, "scheduler": "container-cron", "command": None,
+               "justified": reason is not None, "justification": reason, "check_id": check_id,
+               "detectors": ["checkov"]},
+    )
 
 
 def _secret(r: dict[str, Any], check_id: str, rel: str, line_no: int | None, root: Path,

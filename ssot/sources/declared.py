@@ -195,6 +195,7 @@ def inventory_from_resources(resources: Iterable[ResourceView]) -> Inventory:
         if r.type not in (T_CRON,) and not r.type.startswith("ssot:platform:"):
             _scan_inputs(inv, r)
             _odoo_schedules(inv, r)
+            _odoo_job_runner(inv, r)
 
     for j in platform.get("justifications") or []:
         try:
@@ -247,6 +248,40 @@ def _odoo_schedules(inv: Inventory, r: ResourceView) -> None:
     inv.add(Asset(Kind.ODOO_CRON, Store.ODOO, str(p.get("name") or r.name), Phase.DECLARED, Location(urn=r.urn),
                   {"model": p.get("model_name") or p.get("cron_model"), "code": p.get("code"),
                    "interval": _interval(p), "active": p.get("active", True), "defined_in": "declared"}))
+
+
+_ODOO_MODULE_MODEL = frozenset({"ir.module.module", "ir_module_module"})
+# only the model's dotted name: `queue_job` is also the module's name (a record installing it is not a job)
+_QUEUE_JOB_MODEL = frozenset({"queue.job"})
+# Odoo's command line installing or updating modules: `odoo -i queue_job,acme` / `--init=queue_job`.
+_ODOO_INIT = re.compile(r"(?:^|\s)(?:-i|--init|-u|--update)(?:=|\s+)([a-z0-9_,]{1,2000})")
+
+
+def _odoo_job_runner(inv: Inventory, r: ResourceView) -> None:
+    """A declared resource that installs queue_job (or kin) in Odoo, or writes `queue.job` records
+    (an Odoo provider, a dynamic resource over XML-RPC, a command running `odoo -i queue_job`),
+    makes Odoo a job runner: the same assets the static and live sources give, from the program."""
+    from ssot.sources.odoo_addons import is_job_runner_module
+
+    strings = list(_strings(r.props))
+    kind = r.type.lower()
+    p = r.props
+    modules: set[str] = set()
+    if ("odoo" in kind and "module" in kind) or any(v in _ODOO_MODULE_MODEL for v in strings):
+        modules.update(v for v in strings if is_job_runner_module(v))
+    for text in strings:
+        if "odoo" in text:
+            for m in _ODOO_INIT.finditer(text):
+                modules.update(n for n in m.group(1).split(",") if is_job_runner_module(n))
+    for name in sorted(modules):
+        inv.add(Asset(Kind.ODOO_MODULE, Store.ODOO, name, Phase.DECLARED, Location(urn=r.urn),
+                      {"state": "declared", "job_runner": True, "depended_by": [], "defined_in": "declared",
+                       "resource": r.name}))
+    if any(v in _QUEUE_JOB_MODEL for v in strings) or ("odoo" in kind and "queuejob" in kind.replace("_", "")):
+        # a queue.job record names the work it runs in its model_name and method_name fields
+        inv.add(Asset(Kind.ODOO_JOB, Store.ODOO, r.name, Phase.DECLARED, Location(urn=r.urn),
+                      {"via": "queue.job", "model": p.get("model_name"), "method": p.get("method_name"),
+                       "defined_in": "declared"}))
 
 
 def _interval(p: Mapping[str, Any]) -> str | None:

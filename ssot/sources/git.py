@@ -37,20 +37,69 @@ def validate_ref(ref: str) -> str:
 
 # The scanned repository's own config must not make git run anything (fsmonitor hooks, pagers,
 # external diff drivers or textconv filters): read-only plumbing, with those switched off.
-GIT_SAFE = ("-c", "core.fsmonitor=false", "-c", "core.pager=cat", "-c", "diff.external=", "--no-pager")
+GIT_SAFE = ("-c", "core.fsmonitor=false", "-c", "core.pager=cat", "-c", "diff.external=",
+            "-c", "core.hooksPath=/dev/null", "-c", "log.showSignature=false", "-c", "protocol.allow=never",
+            "--no-pager")
+
+# Drivers named in `.gitattributes` (which the scanned tree writes) run the commands the config gives
+# them: a filter's clean/process whenever git re-reads a work-tree file (`git diff HEAD`, racy index
+# entries), a diff driver's textconv/command. No switch turns them all off, so every driver the
+# config defines is redefined empty. Through GIT_CONFIG_KEY_n/VALUE_n rather than `-c`: a driver
+# name may contain `=`, which `-c name=value` would split at.
+_DRIVER_KEYS = {"filter": {"clean": "", "smudge": "", "process": "", "required": "false"},
+                "diff": {"textconv": "", "command": "", "cachetextconv": "false"}}
 
 
 def git_command(root: Path, *args: str) -> list[str]:
     return ["git", *GIT_SAFE, "-C", str(root), *args]
 
 
-def git_env() -> dict[str, str]:
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C",
-            "GIT_EXTERNAL_DIFF": "", "GIT_PAGER": "cat"}
+def _base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")) and k != "GIT_CONFIG_COUNT"}
+    return {**env, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C",
+            "GIT_EXTERNAL_DIFF": "", "GIT_PAGER": "cat", "GIT_NO_LAZY_FETCH": "1"}
+
+
+def _drivers(root: Path) -> set[tuple[str, str]]:
+    """(section, driver name) of every filter and diff driver the repository's config defines."""
+    try:
+        proc = subprocess.run(git_command(root, "config", "-z", "--name-only", "--get-regexp", r"^(filter|diff)\."),
+                              capture_output=True, stdin=subprocess.DEVNULL, env=_base_env(), timeout=_TIMEOUT,
+                              check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git config did not finish within {_TIMEOUT:.0f}s") from None
+    if proc.returncode not in (0, 1):  # 1: no such key, nothing to neutralise
+        raise GitError(f"git config failed (exit {proc.returncode})")
+    found = set()
+    for raw in proc.stdout.split(b"\0"):
+        name = raw.decode("utf-8", "surrogateescape")
+        section, _, rest = name.partition(".")
+        driver, dot, _key = rest.rpartition(".")
+        if dot and section in _DRIVER_KEYS:
+            found.add((section, driver))
+    return found
+
+
+def git_env(root: Path | None = None) -> dict[str, str]:
+    """The environment for git in `root`: no prompts, no locks, and every driver the repository's
+    config defines switched off (see `_DRIVER_KEYS`)."""
+    env = _base_env()
+    if root is None:
+        return env
+    pairs = [(f"{section}.{driver}.{key}", value) for section, driver in sorted(_drivers(root))
+             for key, value in _DRIVER_KEYS[section].items()]
+    for i, (key, value) in enumerate(pairs):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    env["GIT_CONFIG_COUNT"] = str(len(pairs))
+    return env
 
 
 def _git(root: Path, *args: str) -> bytes:
-    env = git_env()
+    env = git_env(root)
     try:
         proc = subprocess.run(git_command(root, *args), capture_output=True, stdin=subprocess.DEVNULL,
                               env=env, timeout=_TIMEOUT, check=False)

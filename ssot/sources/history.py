@@ -94,7 +94,7 @@ class _BlobReader:
 
     def __init__(self, root: Path) -> None:
         self.proc = subprocess.Popen(git_command(root, "cat-file", "--batch"), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env())
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env(root))
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin: IO[bytes] = self.proc.stdin
         self.stdout: IO[bytes] = self.proc.stdout

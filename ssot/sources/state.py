@@ -8,12 +8,17 @@ The file is input like any other: bounded in size and depth, shapes checked, and
 export carries (`{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
 "ciphertext"|"plaintext": ...}`; `plaintext` appears with `--show-secrets`) is replaced by a labelled
 stand-in before anything else sees it: no secret, encrypted or not, is ever copied out of the file.
+One exception: a provider's `fingerprint` output (a keyed HMAC, 64 hex digits, secret in state so
+that the state alone never lets anyone test guesses) is kept when the export shows it (`pulumi stack
+export --show-secrets`, which CD writes to a file it never prints): drift compares it with the live
+fingerprint. Encrypted, it is a stand-in like any other, and the value is not compared.
 Errors name the file and the key path, never a value.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,7 @@ MAX_RESOURCES = 500_000
 _MARK_FIELD = "4dabf18193072939515e22adb298388d"
 _MARK_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 STAND_IN = "<secret state>"  # the declared adapter's placeholder shape: never fingerprinted
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 def _bad(display: str, path: str, expected: str) -> ConfigError:
@@ -37,11 +43,20 @@ def _strip(value: Any, depth: int, display: str, path: str) -> Any:
         raise _bad(display, path, f"at most {MAX_DEPTH} levels of nesting")
     if isinstance(value, dict):
         if value.get(_MARK_FIELD) == _MARK_VALUE:
-            return STAND_IN
+            return _shown_fingerprint(value) if path.endswith(".fingerprint") else STAND_IN
         return {str(k): _strip(v, depth + 1, display, f"{path}.{k}") for k, v in value.items()}
     if isinstance(value, list):
         return [_strip(v, depth + 1, display, f"{path}[{i}]") for i, v in enumerate(value)]
     return value
+
+
+def _shown_fingerprint(wrapper: dict[str, Any]) -> str:
+    plain = wrapper.get("plaintext")
+    try:
+        fp = json.loads(plain) if isinstance(plain, str) and len(plain) <= 66 else None
+    except ValueError:
+        fp = None
+    return fp if isinstance(fp, str) and _HEX64.match(fp) else STAND_IN
 
 
 def load_state(path: Path, display: str | None = None) -> list[ResourceView]:

@@ -59,7 +59,7 @@ def _merge_secrets(ours: list[Asset], theirs: list[Asset]) -> list[Asset]:
             extra.append(t)
             continue
         key = (t.location.path, t.location.line, t.fingerprint)
-        match = index.get(key) if t.fingerprint else None
+        match = index.get(key) if t.fingerprint else _in_block(ours, t)
         if match is None:
             extra.append(t)
             if t.fingerprint:
@@ -74,6 +74,15 @@ def _merge_secrets(ours: list[Asset], theirs: list[Asset]) -> list[Asset]:
                 ids.append(cid)
         match.props.setdefault("check_id", t.props.get("check_id"))
     return extra
+
+
+def _in_block(ours: list[Asset], t: Asset) -> Asset | None:
+    """Ours within the block an IaC check flagged (it names the block, not the value)."""
+    rng = t.props.get("line_range")
+    if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(n, int) for n in rng)):
+        return None
+    return next((a for a in ours if a.kind is Kind.SECRET_LITERAL and a.location.path == t.location.path
+                 and a.location.line is not None and rng[0] <= a.location.line <= rng[1]), None)
 
 
 def _merge_schedules(ours: list[Asset], theirs: list[Asset]) -> list[Asset]:

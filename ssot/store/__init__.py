@@ -58,13 +58,17 @@ def connect(env: Mapping[str, str] | None = None) -> psycopg.Connection:
         raise StoreConfigError(f"--store and --serve need the libpq connection string of the store database in "
                                f"the environment variable {DSN_ENV} (never on the command line)")
     try:
-        psycopg.conninfo.conninfo_to_dict(dsn)
+        params = psycopg.conninfo.conninfo_to_dict(dsn)
     except (psycopg.ProgrammingError, ValueError):
         raise StoreConfigError(f"{DSN_ENV} is not a valid libpq connection string (not shown: it may hold a "
                                "password)") from None
+    from ssot.transport import postgres_tls_defaults
+
+    # A remote store is verified unless the DSN says otherwise (its password is in the DSN).
+    tls = postgres_tls_defaults({k: str(v) for k, v in params.items() if v is not None})
     try:
-        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name="ssot-store")
+        conn = psycopg.connect(psycopg.conninfo.make_conninfo(dsn, **tls), autocommit=True,
+                               connect_timeout=CONNECT_TIMEOUT_S, application_name="ssot-store")
     except psycopg.Error as exc:
         raise StoreError(f"cannot connect to the store database named by {DSN_ENV}: "
                          f"{describe_error(exc)}") from None

@@ -47,6 +47,29 @@ def test_odoo_user_is_in_the_auditor_group_only_besides_portal() -> None:
     assert "password" not in _fields(user)
 
 
+def test_odoo_record_rule_is_the_sources_own_parameter_domain() -> None:
+    """The group reads no parameter the source would not ask for (database.secret above all); the
+    estate's stand-in applies the same rule to its auditor user."""
+    import ast
+    import json
+
+    from ssot.sources.live.odoo import ODOO_INTERNAL_KEYS, parameter_domain
+
+    def plain(domain: object) -> object:
+        return json.loads(json.dumps(domain))  # tuples as lists, as the wire has them
+
+    root = ElementTree.parse(AUDITS / "odoo" / "ssot_auditor.xml").getroot()  # noqa: S314
+    (rule,) = [r for r in root.iter("record") if r.get("model") == "ir.rule"]
+    f = _fields(rule)
+    assert f["model_id"].get("ref") == "base.model_ir_config_parameter"
+    assert f["groups"].get("eval") == "[(4, ref('group_ssot_auditor'))]"
+    assert plain(ast.literal_eval(f["domain_force"].text or "")) == parameter_domain()
+    assert ["key", "not in", ["database.secret"]] in parameter_domain() and "database.secret" in ODOO_INTERNAL_KEYS
+    data = json.loads((AUDITS.parent / "examples" / "estate" / "live" / "odoo-data.json").read_text())
+    auditor = next(u for u in data["users"] if u["login"] == "ssot-auditor")
+    assert auditor["rules"] == {"ir.config_parameter": parameter_domain()}
+
+
 def test_supabase_token_scope_matches_the_document() -> None:
     spec = require_spec()
     text = (AUDITS / "supabase" / "README.md").read_text()

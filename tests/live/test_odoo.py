@@ -166,7 +166,8 @@ def test_reads_the_estate(tmp_path: Path, standin: Any, version: str, protocol: 
     assert {a.name: a.props["records_set"] for a in inv.of(Kind.ODOO_SECRET_FIELD)} == {
         "ir.mail_server.smtp_pass": 1}
     assert {a.name: a.props["holds"] for a in inv.of(Kind.ODOO_DATA_FIELD)} == {
-        "acme.customer.insight.x_embedding": "embedding", "acme.sync.job.x_agent_memory": "agent_memory"}
+        "acme.customer.insight.x_embedding": "embedding", "acme.sync.job.x_agent_memory": "agent_memory",
+        "account.move.x_kpi_margin": "kpi"}
     text = all_text(inv.assets, result.gaps, result.read)
     for canary in CANARIES:
         assert canary not in text
@@ -324,3 +325,84 @@ def test_not_xml_rpc_at_all_is_a_gap(tmp_path: Path) -> None:
         httpd.shutdown()
         httpd.server_close()
     assert [(g.object, g.reason) for g in result.gaps] == [("login", "unexpected response")]
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc", "json2"])
+def test_a_retry_after_past_the_cap_fails_the_login_at_once(tmp_path: Path, standin: Any, protocol: str) -> None:
+    """The server must not decide how long the audit sleeps: Retry-After: 86400 on login is a gap, not a day."""
+    import threading
+
+    s = standin("19.0" if protocol == "json2" else "17.0")
+    s.fail_next(1, 429, {"Retry-After": "86400"})
+    out: list[Any] = []
+    t = threading.Thread(target=lambda: out.append(SOURCE.collect(
+        _platform(tmp_path, s.url, protocol), _ctx(API_KEY if protocol == "json2" else PASSWORD))), daemon=True)
+    t.start()
+    t.join(10)
+    assert out, "the source slept what Retry-After asked"
+    assert [(g.object, g.reason) for g in out[0].gaps] == [("login", "rate limited past the retries")]
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc", "json2"])
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_a_server_trickling_bytes_is_stopped_by_the_sources_deadline(tmp_path: Path, protocol: str,
+                                                                     phase: str) -> None:
+    """One byte every 20 ms never trips a 0.5 s read timeout; the 1 s deadline for the whole source does."""
+    import time
+
+    from .slowloris import Slowloris
+
+    with Slowloris(phase) as s:
+        ctx = SourceContext(env={"SSOT_FINGERPRINT_KEY": KEY, "ODOO_AUDITOR_CREDENTIAL": PASSWORD}, timeout=0.5,
+                            deadline=1.0)
+        start = time.monotonic()
+        result = SOURCE.collect(_platform(tmp_path, s.url, protocol), ctx)
+        took = time.monotonic() - start
+    assert took < 3.0
+    assert [g.object for g in result.gaps] == ["login"] and "deadline passed" in result.gaps[0].reason
+    assert not result.complete
+
+
+def test_a_huge_json2_answer_is_cut_at_the_cap(tmp_path: Path, standin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = standin("19.0")
+    monkeypatch.setattr("ssot.sources.live.odoo.MAX_RESPONSE_BYTES", 300)
+    result = SOURCE.collect(_platform(tmp_path, s.url, "json2"), _ctx(API_KEY))
+    assert result.gaps and not result.complete
+    assert any(g.reason == "unexpected response (response larger than 300 bytes)" for g in result.gaps)
+
+
+ODOO_SESSION_SECRET = "ESTATE-FAKE-odoo-database-secret-0001"  # database.secret in odoo-data.json
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc", "json2"])
+def test_odoos_own_secret_never_crosses_the_wire(tmp_path: Path, standin: Any, protocol: str) -> None:
+    """Not read and dropped on arrival: never sent. The record rule is taken away here, so this is the
+    source's own domain at work."""
+    s = standin("19.0" if protocol == "json2" else "17.0")
+    auditor = next(u for u in s.users if u["login"] == "ssot-auditor")
+    auditor.pop("rules")
+    result = SOURCE.collect(_platform(tmp_path, s.url, protocol), _ctx(API_KEY if protocol == "json2" else PASSWORD))
+    assert result.complete and ("xmlrpc" if protocol == "xmlrpc" else "json2", "ir.config_parameter",
+                                "search_read") in s.calls
+    wire = b"".join(s.wire)
+    # the credential-like parameters did travel (to be fingerprinted on arrival): the wire log is live
+    assert b"ESTATE-FAKE-odoo-webhook-secret-0001" in wire
+    assert ODOO_SESSION_SECRET.encode() not in wire
+
+
+def test_the_auditor_groups_record_rule_hides_every_other_parameter(standin: Any) -> None:
+    """What a user in the auditor group can read by asking for everything: credential-like keys only."""
+    s = standin("17.0")
+    models: Any = xmlrpc.client.ServerProxy(f"{s.url}/xmlrpc/2/object")
+
+    def keys(uid: int, password: str) -> set[str]:
+        rows = models.execute_kw("acme-dev", uid, password, "ir.config_parameter", "search_read", [[]],
+                                 {"fields": ["key"]})
+        return {r["key"] for r in rows}
+
+    everything = keys(2, "estate-odoo-admin-password-not-a-secret")
+    assert {"database.secret", "database.uuid", "web.base.url"} <= everything  # the control: they exist
+    visible = keys(7, PASSWORD)
+    assert visible and visible < everything
+    assert not visible & {"database.secret", "database.uuid", "web.base.url"}
+    assert ODOO_SESSION_SECRET.encode() not in b"".join(s.wire[-1:])

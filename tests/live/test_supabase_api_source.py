@@ -178,3 +178,32 @@ def test_failing_and_down_and_timeout_are_gaps(tmp_path: Path, fault_proxy: Any)
             env={"SSOT_AUDIT_SUPABASE_TOKEN": TOKEN}, timeout=0.3))
     assert [g.object for g in result.gaps] == ["project"]
     assert result.gaps[0].reason.startswith("unreachable or timed out")
+
+
+def test_a_server_trickling_bytes_is_stopped_by_the_sources_deadline(tmp_path: Path) -> None:
+    """A per-read timeout never trips on one byte every 20 ms; the source's 1 s deadline does."""
+    import time
+
+    from ssot.sources.live import SourceContext
+
+    from .slowloris import Slowloris
+
+    for phase in ("headers", "body"):
+        with Slowloris(phase) as s:
+            ctx = SourceContext(env={"SSOT_FINGERPRINT_KEY": KEY, "SSOT_AUDIT_SUPABASE_TOKEN": TOKEN}, timeout=0.5,
+                                deadline=1.0)
+            start = time.monotonic()
+            result = SOURCE.collect(_platform(tmp_path, s.url), ctx)
+            took = time.monotonic() - start
+        assert took < 3.0, phase
+        assert [g.object for g in result.gaps] == ["project"] and "timed out" in result.gaps[0].reason
+        assert not result.complete
+
+
+def test_a_huge_answer_is_cut_at_the_cap(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr("ssot.supabase_api.MAX_RESPONSE_BYTES", 200)
+    with running_server() as server:
+        _seed(server)
+        result = SOURCE.collect(_platform(tmp_path, server.url), _ctx())
+    assert [(g.object, g.reason) for g in result.gaps] == [
+        ("project", "response larger than 200 bytes (not read further)")]

@@ -30,6 +30,8 @@ T = {
     "cron": "pulumi-python:dynamic/ssot:CronJob",
     "project": "pulumi-python:dynamic/ssot:SupabaseProject",
     "edge": "pulumi-python:dynamic/ssot:EdgeFunctionSecret",
+    "audit_fn": "pulumi-python:dynamic/ssot:AuditFunction",
+    "fkey": "pulumi-python:dynamic/ssot:FingerprintKey",
 }
 # Inputs that carry a secret whenever present.
 SECRET_INPUTS = {
@@ -39,6 +41,7 @@ SECRET_INPUTS = {
     T["provider"]: {"password"},
     T["project"]: {"access_token", "db_pass"},
     T["edge"]: {"access_token", "value", "fingerprint_key"},
+    T["audit_fn"]: {"conninfo"},
 }
 
 
@@ -84,18 +87,34 @@ def test_expected_resources_and_types(stack_run: tuple[str, ProgramRun]) -> None
 
 
 def test_the_audit_fingerprint_function_is_declared_for_the_auditor_only(stack_run: tuple[str, ProgramRun]) -> None:
-    """The Vault fingerprint function the audit calls: SECURITY DEFINER, its key a Vault secret, EXECUTE
-    for the auditor role and revoked from PUBLIC (ssot/components/audit.py)."""
+    """The Vault fingerprint function the audit calls is ssot's own resource (pulumi-postgresql's Function
+    cannot pin search_path), for the stack's auditor role; its key is a Vault secret
+    (ssot/components/audit.py; the SQL it runs: tests/test_audit_function.py)."""
     _, run = stack_run
-    kids = {(r.type, r.inputs.get("name") or r.inputs.get("role")): r for r in _audit_children(run)}
-    fn = kids[("postgresql:index/function:Function", "vault_fingerprints")]
-    assert fn.inputs["securityDefiner"] is True and fn.inputs["schema"] == "ssot_audit"
-    assert "vault.decrypted_secrets" in fn.inputs["body"] and "extensions.hmac" in fn.inputs["body"]
-    key = kids[(T["vault"], "ssot_fingerprint_key")]
-    assert "value" in key.secret_inputs
+    kids = {(r.type, r.inputs.get("name") or r.inputs.get("role") or r.inputs.get("auditor")): r
+            for r in _audit_children(run)}
+    fn = kids[(T["audit_fn"], "ssot_auditor")]
+    assert fn.secret_inputs == {"conninfo"}
+    assert not [r for r in _audit_children(run) if r.type == "postgresql:index/function:Function"]
+    assert kids[(T["vault"], "ssot_fingerprint_key")]
     assert kids[(T["grant"], "ssot_auditor")].inputs["privileges"] == ["EXECUTE"]
     assert kids[(T["grant"], "public")].inputs["privileges"] == []
     assert kids[(T["schema"], "ssot_audit")]
+
+
+def test_a_stack_without_fingerprint_key_gets_a_random_secret_one(stack_run: tuple[str, ProgramRun]) -> None:
+    """Not one derived from the stack's public names: a generated key, a secret output only."""
+    stack, run = stack_run
+    decl = load_platform(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    keys = run.by_type(T["fkey"])
+    assert len(keys) == (0 if decl.fingerprint_key is not None else 1)
+    from ssot.providers.edge_secret import EdgeFunctionSecret
+    from ssot.providers.fingerprint_key import FingerprintKey
+    from ssot.providers.vault_secret import VaultSecret
+
+    # fingerprints in state are secret too: state plus repository must never be a guess oracle
+    assert "fingerprint" in VaultSecret.secret_outputs and "fingerprint" in EdgeFunctionSecret.secret_outputs
+    assert FingerprintKey.secret_outputs == ("key",)
 
 
 def test_parents_form_the_component_tree(stack_run: tuple[str, ProgramRun]) -> None:
@@ -108,7 +127,7 @@ def test_parents_form_the_component_tree(stack_run: tuple[str, ProgramRun]) -> N
         T["role"]: "ssot:platform:Roles", T["grant"]: "ssot:platform:Grants", T["defpriv"]: "ssot:platform:Grants",
         T["vault"]: "ssot:platform:VaultSecrets", T["cron"]: "ssot:platform:CronJobs",
         T["project"]: "ssot:platform:SupabasePlatform", T["edge"]: "ssot:platform:SupabasePlatform",
-        T["provider"]: "ssot:platform:Platform",
+        T["provider"]: "ssot:platform:Platform", T["fkey"]: "ssot:platform:Platform",
     }
     audit = {r.urn for r in _audit_children(run)}
     for r in run.resources:

@@ -137,17 +137,6 @@ CASES = [
         Expect("aws-secret:prod/stripe, edge:STRIPE_KEY", Severity.HIGH, AWS_LOC,
                explain_has=["2 places across 2 store(s)"], metadata_has={"linked_by": "fingerprint"}),
     ]),
-    # Test-path policy: test suites share fixture passwords on purpose; a credential format still counts.
-    Case("near miss: one fixture password in two test files", lambda p: [
-        fixture(p, "addons/acme/tests/test_login.py", TEST_A), fixture(p, "addons/acme/tests/test_signup.py", TEST_B)]),
-    Case("violation: one credential format in two test files", lambda p: [
-        literal(p, "addons/acme/tests/test_login.py", TEST_A), literal(p, "tests/test_signup.py", TEST_B)],
-        expect=[Expect("file:addons/acme/tests/test_login.py:Stripe API key, file:tests/test_signup.py:Stripe API key",
-                       Severity.HIGH, TEST_A)]),
-    Case("violation: a test copy makes no duplicate, two other copies do", lambda p: [
-        fixture(p, "addons/acme/tests/test_login.py", TEST_A), fixture(p, "addons/acme/models/login.py", SYNC_PY),
-        literal(p, "scripts/sync.py", SYNC_PY, FP_B), literal(p, "scripts/old_sync.py", OLD_PY, FP_B)],
-        expect=[Expect(LITERALS, Severity.HIGH, OLD_PY)]),
     Case("fixed", lambda p: [vault(p)]),
     Case("justified", lambda p: [vault(p, fp=None), edge(p)],
          justifications=[justification("duplicated_secret", VAULT_EDGE)]),

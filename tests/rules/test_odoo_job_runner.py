@@ -18,6 +18,7 @@ CRON_XML = Location(path="addons/acme_import/data/ir_cron.xml", line=4)
 LIVE_MODULE = Location(object="ir.module.module,117")
 LIVE_JOB = Location(object="queue.job:acme.import._split_file")
 PROJECT_REF = "abcdefghijklmnopqrst"
+DECLARED = Location(urn="urn:pulumi:prod::erp::pulumi-python:dynamic/odoo:Record::install-queue-job")
 
 
 def module(phase: Phase, name: str = "queue_job", *, state: str = "depended", job_runner: bool = True,
@@ -122,6 +123,15 @@ CASES = [
     ]),
     Case("violation: jobs counted live", lambda p: [job(p, loc=LIVE_JOB, count=1287)], expect=[
         Expect(JOB_SUBJECT, Severity.HIGH, LIVE_JOB, explain_has=["(1287 jobs seen)"]),
+    ]),
+    # a Pulumi resource (any provider's) that installs queue_job or writes queue.job records
+    Case("violation: installed or enqueued by a declared resource", lambda p: [
+        module(p, state="declared", loc=DECLARED), job(p, "queue.job", loc=DECLARED)], expect=[
+        Expect(MODULE_SUBJECT, Severity.CRITICAL, DECLARED,
+               explain_has=["installed by a resource the program declares"],
+               propose_has=["Remove the resource that installs 'queue_job' from the Pulumi program",
+                            "button_immediate_uninstall()"]),
+        Expect(JOB_SUBJECT, Severity.HIGH, DECLARED, explain_has=["uses the queue.job machinery"]),
     ]),
     Case("fixed", lambda p: [project(p), pg_cron(p), module(p, state="uninstalled", loc=LIVE_MODULE)]),
     # "Odoo is NEVER used as a ... job runner": no justification silences it.

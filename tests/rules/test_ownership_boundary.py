@@ -54,6 +54,14 @@ def grant(p: Phase, role: str, schema: str, privileges: list[str], *, object_typ
     return Asset(kind, Store.POSTGRES, f"{role}:{object_type}:{schema}{suffix}", p, loc, props=props)
 
 
+ODOO_LOC = Location(object="ir.model.fields")
+
+
+def odoo_data(p: Phase, model: str, field: str, holds: str | None) -> Asset:
+    return Asset(Kind.ODOO_DATA_FIELD, Store.ODOO, f"{model}.{field}", p, ODOO_LOC,
+                 props={"model": model, "field": field, "holds": holds, "defined_in": "live"})
+
+
 def raw_allowed_declared(platform: Platform) -> None:
     assert [r.odoo_raw_allowed for r in platform.roles if r.name == "ssot_agent"] == [True]
     assert [(j.rule, j.subject) for j in platform.justifications] == [("ownership_boundary", "role:ssot_agent")]
@@ -143,6 +151,35 @@ CASES = [
         grant(p, "ssot_agent", "ai", ["INSERT", "UPDATE"]),
         grant(p, "ssot_agent", "analytics", ["SELECT"]),
     ]),
+    # §2: embeddings, agent memory and KPIs are Supabase's, never Odoo's (read live from ir.model.fields)
+    Case("near miss: Odoo data fields", lambda p: [*base(p),
+        odoo_data(p, "acme.sync.job", "x_notes", "unknown"),
+        odoo_data(p, "acme.sync.job", "x_embedding", None)]),
+    Case("violation: Odoo data fields", lambda p: [*base(p),
+        odoo_data(p, "acme.customer.insight", "x_embedding", "embedding"),
+        odoo_data(p, "acme.sync.job", "x_agent_memory", "agent_memory"),
+        odoo_data(p, "account.move", "x_kpi_margin", "kpi"),
+        odoo_data(p, "acme.weird", "x_vector'; drop table t; --", "embedding"),
+    ], expect=[
+        Expect("odoo_data_field:acme.customer.insight.x_embedding", Severity.MEDIUM, ODOO_LOC,
+               explain_has=["holds AI embeddings/vectors", "never kept in Odoo"],
+               propose_has=['create table "ai"."acme_customer_insight_embedding" (odoo_id bigint not null, '
+                            "embedding vector(<dimensions>) not null", "n8n workflow",
+                            "remove the field 'x_embedding' of model 'acme.customer.insight' from Odoo"],
+               metadata_has={"holds": "embedding", "target": "ai.acme_customer_insight_embedding"}),
+        Expect("odoo_data_field:acme.sync.job.x_agent_memory", Severity.MEDIUM, ODOO_LOC,
+               explain_has=["agent memory"],
+               propose_has=['create table "ai"."acme_sync_job_agent_memory"', "memory jsonb not null"]),
+        Expect("odoo_data_field:account.move.x_kpi_margin", Severity.MEDIUM, ODOO_LOC,
+               explain_has=["KPIs"],
+               propose_has=['create table "analytics"."account_move_kpi_margin" (day date not null, '
+                            "value numeric not null"]),
+        # a hostile field name is never rendered
+        Expect("odoo_data_field:acme.weird.x_vector'; drop table t; --", Severity.MEDIUM, ODOO_LOC,
+               propose_has=['create table "ai"."acme_weird"', "model 'acme.weird'"]),
+    ]),
+    Case("fixed: Odoo data fields", lambda p: [*base(p), table(p, "ai.acme_customer_insight_embedding",
+                                                                ["odoo_id", "embedding"])]),
     Case("allowed by the role", lambda p: [*base(p, raw_allowed=True),
         grant(p, "ssot_agent", "odoo_shadow", ["SELECT"], loc=READ_LOC)]),
     Case("justified", lambda p: [*base(p), grant(p, "ssot_agent", "odoo_shadow", ["SELECT"], loc=READ_LOC)],

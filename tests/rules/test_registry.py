@@ -14,7 +14,8 @@ from ssot.rules import Rule, all_rules, run_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCTRINE_RULES = {"hardcoded_secret", "odoo_cron", "duplicated_secret", "secret_placement",
-                  "scheduler_placement", "ownership_boundary", "odoo_job_runner", "exposed_role_grant"}
+                  "scheduler_placement", "ownership_boundary", "odoo_job_runner", "exposed_role_grant",
+                  "vault_exposure", "cron_job_failing"}
 # Test files in tests/rules that are not one rule's table.
 NOT_RULE_TESTS = {"test_registry.py", "test_common.py"}
 DOC_SECTIONS = ("## What it enforces", "## Why", "## What triggers it", "## Near misses that stay quiet",
@@ -44,6 +45,10 @@ def test_every_rule_has_its_test_and_doc_page(rule: Rule) -> None:
     assert src.count("@pytest.mark.parametrize") == 1, "one table-driven test per rule"
     for row in ("nothing there", "near miss", "violation", "fixed"):
         assert f'Case("{row}' in src, f"{test.name} has no {row!r} row"
+    # pytest gives repeated ids a suffix, so a row pasted twice (a merge) would run twice unnoticed
+    names = re.findall(r'Case\("([^"]+)"', src)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    assert not repeated, f"{test.name} repeats rows: {repeated}"
     text = doc.read_text()
     assert text.startswith(f"# {rule.id}\n"), f"{doc.name} must start with '# {rule.id}'"
     for section in DOC_SECTIONS:
@@ -87,7 +92,7 @@ def careless_inventory(phase: Phase) -> Inventory:
               props={**raw, "model": "res.company", "field": "stripe_key"}),
         Asset(Kind.CRON_JOB, Store.POSTGRES, "nightly-sync", phase, loc,
               props={**raw, "schedule": "0 3 * * *", "command": f"select charge('{CANARY}')",
-                     "command_secret_types": ["Stripe API key"]}),
+                     "command_secret_types": ["Stripe API key"], "failed_runs": 2, "last_failure": None}),
         Asset(Kind.ODOO_CRON, Store.ODOO, "acme.ir_cron_charge", phase, loc,
               props={**raw, "model": "account.move", "code": f"model._cron_charge(key='{CANARY}')",
                      "interval": {"number": 1, "type": "days"}, "active": True, "defined_in": "xml"}),
@@ -110,6 +115,10 @@ def careless_inventory(phase: Phase) -> Inventory:
         Asset(Kind.GRANT, Store.POSTGRES, "anon:table:odoo_shadow", phase, loc,
               props={**raw, "role": "anon", "schema": "odoo_shadow", "object_type": "table", "objects": ["*"],
                      "privileges": ["INSERT"]}),
+        Asset(Kind.ODOO_DATA_FIELD, Store.ODOO, "acme.insight.x_embedding", phase, loc,
+              props={**raw, "model": "acme.insight", "field": "x_embedding", "holds": "embedding"}),
+        Asset(Kind.SECRET_FUNCTION, Store.POSTGRES, "public.get_key()", phase, loc,
+              props={**raw, "schema": "public", "owner": "postgres", "executable_by": ["PUBLIC"]}),
     ])
 
 

@@ -100,7 +100,7 @@ def test_a_changed_stack_file_reruns_the_preview(tmp_path: Path) -> None:
     assert untouched.findings == []
     stack = root / "stacks" / "Pulumi.dev.yaml"
     stack.write_text(stack.read_text() + "\n# reviewed\n")
-    result = scan(root, use_checkov=False, changed_since="HEAD")
+    result = scan(root, use_checkov=False, changed_since="HEAD", with_preview=True)
     by_phase = {f.phase.value for f in result.findings}
     assert by_phase == {"static", "declared"}
     # the preview's findings (located by URN) are reported with the scan's, once per key
@@ -123,3 +123,41 @@ def test_the_repositorys_config_cannot_make_git_run_commands(make_tree: TreeMake
 
     collect_history(root)
     assert not marker.exists()
+
+
+def test_a_scan_never_runs_the_repositorys_program_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A hostile pull request changes the program so that it writes the environment out: the scan
+    reports that it did not preview, and the program never ran; `--with-preview` runs it, in a child
+    process that never sees ssot's environment (the plant does run: it writes what it sees)."""
+    from ssot.cli import main
+
+    canary = "ssot-canary-" + synthetic_secret()[:12]
+    monkeypatch.setenv("SSOT_TEST_CI_TOKEN", canary)
+    root = tmp_path / "estate"
+    shutil.copytree(ESTATE, root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    leak = tmp_path / "leaked-env"
+    with (root / "__main__.py").open("a") as f:
+        f.write(f"\nimport os\nopen({str(leak)!r}, 'w').write(repr(dict(os.environ)))\n")
+
+    code = main(["scan", str(root), "--changed-since", "HEAD", "--no-checkov", "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 0 and not leak.exists()
+    import json
+
+    assert any("preview was not run" in w and "--with-preview" in w for w in json.loads(out)["warnings"])
+
+    assert main(["scan", str(root), "--changed-since", "HEAD", "--no-checkov", "--with-preview"]) in (0, 1)
+    capsys.readouterr()
+    seen = leak.read_text()
+    assert "'SSOT_OFFLINE': '1'" in seen and canary not in seen and "SSOT_TEST_CI_TOKEN" not in seen
+    assert f"'HOME': {str(Path.home())!r}" not in seen
+
+
+def test_with_preview_needs_changed_since(tmp_path: Path) -> None:
+    from ssot.cli import main
+
+    assert main(["scan", str(tmp_path), "--with-preview", "--no-checkov"]) == 2

@@ -132,25 +132,80 @@ def test_checkov_resolution_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 K8S_CRONJOB = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: r\n"
+DOCKERFILE = "FROM debian:12\nRUN echo hi\n"
+TF = 'resource "null_resource" "x" {}\n'
 
 
-@pytest.mark.parametrize(("files", "secrets", "expected"), [
-    pytest.param({"a.py": "x = 1\n", "stacks/Pulumi.dev.yaml": "config: {}\n"}, False, (), id="nothing-for-checkov"),
-    pytest.param(WORKFLOW, False, ("github_actions",), id="workflow"),
-    pytest.param({"k8s/job.yaml": K8S_CRONJOB}, False, ("yaml",), id="manifest"),
-    pytest.param({"k8s/job.yaml": K8S_CRONJOB, **WORKFLOW}, True, ("secrets", "github_actions", "yaml"),
-                 id="all-with-secrets"),
-    pytest.param({".github/workflows/sub/x.yml": K8S_CRONJOB.replace("kind", "knd")}, False, (), id="near-miss"),
+@pytest.mark.parametrize(("files", "secrets", "expected", "targets"), [
+    pytest.param({"a.py": "x = 1\n", "stacks/Pulumi.dev.yaml": "config: {}\n"}, False, (), [],
+                 id="nothing-for-checkov"),
+    pytest.param(WORKFLOW, False, ("github_actions",), list(WORKFLOW), id="workflow"),
+    pytest.param({"k8s/job.yaml": K8S_CRONJOB}, False, ("yaml", "kubernetes"), ["k8s/job.yaml"], id="manifest"),
+    # a kind without an apiVersion is no Kubernetes object, but CKV_SSOT_2 (YAML framework) still looks
+    pytest.param({"k8s/job.yaml": "kind: CronJob\n"}, False, ("yaml",), ["k8s/job.yaml"], id="kind-only"),
+    pytest.param({"Dockerfile": DOCKERFILE, "svc/api.Dockerfile": DOCKERFILE, "svc/Dockerfile.prod": DOCKERFILE,
+                  ".dockerignore": "*.pyc\n", "docs/dockerfiles.md": "x\n"}, False, ("dockerfile",),
+                 ["Dockerfile", "svc/Dockerfile.prod", "svc/api.Dockerfile"], id="dockerfiles"),
+    pytest.param({"infra/main.tf": TF, "infra/vars.tfvars": "a = 1\n", "notes.tf.md": "x\n"}, False,
+                 ("terraform",), ["infra/main.tf"], id="terraform"),
+    pytest.param({"k8s/job.yaml": K8S_CRONJOB, **WORKFLOW, "Dockerfile": DOCKERFILE, "main.tf": TF}, False,
+                 ("github_actions", "yaml", "kubernetes", "dockerfile", "terraform"),
+                 sorted(["k8s/job.yaml", *WORKFLOW, "Dockerfile", "main.tf"]), id="all-iac"),
+    pytest.param({"k8s/job.yaml": K8S_CRONJOB, **WORKFLOW}, True, ("secrets", "github_actions", "yaml", "kubernetes"),
+                 [], id="all-with-secrets"),
+    pytest.param({".github/workflows/sub/x.yml": K8S_CRONJOB.replace("kind", "knd")}, False, (), [], id="near-miss"),
 ])
 def test_frameworks_follow_the_files(make_tree: TreeMaker, files: dict[str, str | bytes], secrets: bool,
-                                     expected: tuple[str, ...]) -> None:
+                                     expected: tuple[str, ...], targets: list[str]) -> None:
     root = make_tree(files)
     rels = [(str(p.relative_to(root)), p) for p in root.rglob("*") if p.is_file()]
     plan = ck.plan_for(rels, secrets=secrets)
     assert plan.frameworks == expected
     # the IaC frameworks get exactly the files they check; the secrets framework the whole tree
-    iac = sorted(r for r in files if (r.endswith(".yml") and r.count("/") == 2) or "kind:" in str(files[r]))
-    assert sorted(plan.files) == ([] if secrets else [r for r in iac if expected])
+    assert sorted(plan.files) == targets
+
+
+def test_checkov_iac_frameworks_run_for_real_and_feed_the_doctrine(make_tree: TreeMaker, checkov_exe: str,
+                                                                   capfd: pytest.CaptureFixture[str]) -> None:
+    # AWS's documentation key pair, changed in one character so that no filter treats it as a sample
+    access, secret = "AKIAIOSFODNN7EXAMPLF", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ"
+    root = make_tree({
+        "Dockerfile": ("FROM debian:12\nUSER root\nCOPY jobs.cron /etc/cron.d/jobs\n"
+                       "RUN apt-get update && apt-get install -y cron\nCMD [\"cron\", \"-f\"]\n"),
+        "web.Dockerfile": "FROM nginx:latest\nEXPOSE 22\nRUN apt-get install -y cron\n",  # hardening only
+        "infra/main.tf": (f'provider "aws" {{\n  region = "us-east-1"\n  access_key = "{access}"\n'
+                          f'  secret_key = "{secret}"\n}}\nresource "aws_s3_bucket" "b" {{\n  bucket = "x"\n}}\n'),
+        "k8s/db.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: pw-Qx7\n",
+        "k8s/filled-by-operator.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ext\n",
+    })
+    plan = ck.plan_for((str(p.relative_to(root)), p) for p in root.rglob("*") if p.is_file())
+    assert plan.frameworks == ("yaml", "kubernetes", "dockerfile", "terraform")
+    run = ck.CheckovRun.start(root, exe=checkov_exe, frameworks=plan.frameworks, files=plan.files)
+    reports = run.wait()
+    assert {r["check_type"] for r in reports} == set(plan.frameworks)
+    failed = sorted((c["check_id"], Path(c["file_abs_path"]).resolve().relative_to(root.resolve()).as_posix())
+                    for r in reports for c in r["results"]["failed_checks"])
+    # only the doctrine's checks ran: no CKV_DOCKER_* (root user, latest tag, port 22), no bucket hardening
+    assert failed == [("CKV_AWS_41", "infra/main.tf"), ("CKV_SSOT_3", "Dockerfile"), ("CKV_SSOT_4", "k8s/db.yaml")]
+    theirs = {(a.kind, a.location.path): a for a in ck.map_reports(reports, root.resolve())}
+    cron = theirs[(Kind.SCHEDULE, "Dockerfile")]
+    assert cron.store is Store.CRONTAB and cron.props["scheduler"] == "container-cron" and cron.location.line == 3
+    tf = theirs[(Kind.SECRET_LITERAL, "infra/main.tf")]
+    assert tf.props["check_id"] == "CKV_AWS_41" and tf.props["line_range"] == [1, 5] and tf.fingerprint is None
+    assert theirs[(Kind.SECRET_LITERAL, "k8s/db.yaml")].props["secret_type"] == "Kubernetes Secret manifest"
+
+    # the whole static source: checkov's Terraform finding folds into our detector's, in the same block
+    inv = collect_static(root, checkov_exe=checkov_exe)
+    assert inv.incomplete == []
+    tf_lits = [a for a in inv.of(Kind.SECRET_LITERAL) if a.location.path == "infra/main.tf"]
+    assert tf_lits and all(a.fingerprint for a in tf_lits)
+    assert any("checkov" in a.props["detectors"] and "CKV_AWS_41" in a.props["check_ids"] for a in tf_lits)
+    assert [a.props["check_id"] for a in inv.of(Kind.SECRET_LITERAL) if a.location.path == "k8s/db.yaml"
+            and "checkov" in a.props["detectors"]] == ["CKV_SSOT_4"]
+    assert [a.props["scheduler"] for a in inv.of(Kind.SCHEDULE)] == ["container-cron"]
+    out, err = capfd.readouterr()
+    for value in (access, secret, "pw-Qx7"):
+        assert value not in out + err + repr(inv.assets)
 
 
 def test_checkov_runs_only_the_iac_frameworks_unless_asked(make_tree: TreeMaker, tmp_path: Path) -> None:

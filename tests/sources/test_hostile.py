@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from needs import missing_dependency
 
 from ssot.errors import ConfigError
 from ssot.inventory import Kind
@@ -145,7 +146,7 @@ def test_yaml_bombs_in_workflows_are_refused_fast(make_tree: TreeMaker) -> None:
 def shared_tree() -> Iterator[Path]:
     """A tree `nobody` can traverse (pytest's tmp_path is private to root)."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv to run the scan as an unprivileged user")
+        missing_dependency("needs root and setpriv to run the scan as an unprivileged user")
     root = Path(tempfile.mkdtemp(prefix="ssot-hostile-"))
     root.chmod(0o755)
     try:

@@ -18,7 +18,7 @@ import yaml
 from psycopg import sql
 
 from ssot import auditor_setup, localdb
-from ssot.fingerprint import fingerprint
+from ssot.fingerprint import PROBE, fingerprint
 from ssot.inventory import Kind
 from ssot.model import Platform, load_platform
 from ssot.sources.live import SourceContext, SourceResult
@@ -111,7 +111,7 @@ def test_reads_the_catalog_vault_and_cron_as_the_auditor(estate: str, local_db: 
     assert job.props["schedule"] == "0 1 * * *" and job.props["username"] == "postgres"  # type: ignore[attr-defined]
     exposing = by(res, Kind.SECRET_FUNCTION)
     assert exposing["lt_ops.leak()"].props["executable_by"] == ["PUBLIC"]  # type: ignore[attr-defined]
-    assert exposing["ssot_audit.vault_fingerprints(probe text)"].props["ssot_fingerprints"] is True  # type: ignore[attr-defined]
+    assert exposing["ssot_audit.vault_fingerprints()"].props["ssot_fingerprints"] is True  # type: ignore[attr-defined]
     assert res.read["grants"] >= 4 and res.read["vault.secrets"] >= 2
 
 
@@ -143,9 +143,9 @@ def test_the_auditor_cannot_read_plaintext_and_can_call_the_fingerprint_function
                       "SELECT command FROM cron.job"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(query)
-        rows = conn.execute("SELECT name, fingerprint, is_probe FROM ssot_audit.vault_fingerprints('p')").fetchall()
+        rows = conn.execute("SELECT name, fingerprint, is_probe FROM ssot_audit.vault_fingerprints()").fetchall()
         assert ("lt_webhook", fingerprint(estate, KEY.encode()), False) in rows
-        assert (None, fingerprint("p", KEY.encode()), True) in rows
+        assert (None, fingerprint(PROBE, KEY.encode()), True) in rows
         assert all(estate not in str(r) and KEY not in str(r) for r in rows)
         # the auditor has no way to write or to create
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -240,23 +240,34 @@ def test_a_fingerprint_key_other_than_the_process_key_is_flagged(
 
 
 def test_ssot_db_auditor_sets_up_the_local_database(pg: psycopg.Connection, local_db: localdb.LocalDb,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from ssot.cli import main
 
+    monkeypatch.delenv("SSOT_FINGERPRINT_KEY", raising=False)
     pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
     assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
     assert "auditor access set up for role ssot_auditor" in capsys.readouterr().out
-    assert pg.execute("SELECT to_regprocedure('ssot_audit.vault_fingerprints(text)') IS NOT NULL").fetchone() == (True,)
+    assert pg.execute("SELECT to_regprocedure('ssot_audit.vault_fingerprints()') IS NOT NULL").fetchone() == (True,)
     assert pg.execute(sql.SQL("SELECT has_function_privilege({}, 'ssot_audit.cron_jobs()', 'EXECUTE'), "
-                              "has_function_privilege('anon', 'ssot_audit.vault_fingerprints(text)', 'EXECUTE')")
+                              "has_function_privilege('anon', 'ssot_audit.vault_fingerprints()', 'EXECUTE')")
                       .format(sql.Literal(AUDITOR))).fetchone() == (True, False)
-    # the key is the local stack's (derived: it declares no fingerprintKey), so the audit's probe matches
-    from ssot.auditor_setup import local_stack_key
-
-    key = local_stack_key()
-    assert key is not None
-    probe = pg.execute("SELECT fingerprint FROM ssot_audit.vault_fingerprints('p') WHERE is_probe").fetchone()
-    assert probe == (fingerprint("p", key.encode()),)
+    # no key given: the database generated 32 random bytes, derived from nothing anyone can recompute
+    (key,) = pg.execute("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'ssot_fingerprint_key'"
+                        ).fetchone() or (None,)
+    assert isinstance(key, str) and len(key) == 44
+    probe = pg.execute("SELECT fingerprint FROM ssot_audit.vault_fingerprints() WHERE is_probe").fetchone()
+    assert probe == (fingerprint(PROBE, key.encode()),)
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+    assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
+    assert pg.execute("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'ssot_fingerprint_key'"
+                      ).fetchone() != (key,)
+    # given one (a declared fingerprintKey, as the audit is given it), it is that one
+    pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+    monkeypatch.setenv("SSOT_FINGERPRINT_KEY", KEY)
+    assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", AUDITOR]) == 0
+    probe = pg.execute("SELECT fingerprint FROM ssot_audit.vault_fingerprints() WHERE is_probe").fetchone()
+    assert probe == (fingerprint(PROBE, KEY.encode()),)
     assert main(["db", "auditor", "--datadir", str(local_db.datadir), "--role", "Bad-Name"]) == 2
     pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
 
@@ -309,3 +320,28 @@ def test_auditor_sql_is_idempotent_and_refuses_a_bad_role_name(pg: psycopg.Conne
         raise psycopg.Rollback()
     assert pg.execute("SELECT to_regnamespace('vault') IS NOT NULL").fetchone() == (True,)
     pg.execute("DELETE FROM vault.secrets WHERE name = 'ssot_fingerprint_key'")
+
+
+def test_a_remote_database_is_verified_against_the_declared_ca(tmp_path: Path) -> None:
+    """`verify-full` by default, against `database.sslrootcert` resolved in the project (not in
+    whatever directory the audit runs from); the password only from the named variable."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from ssot.model import load_platform
+    from ssot.sources.live import SourceContext, SourceResult
+    from ssot.sources.live.postgres import _target
+
+    stack = tmp_path / "stacks" / "Pulumi.remote.yaml"
+    stack.parent.mkdir()
+    stack.write_text(yaml.safe_dump({"config": {"ssot:platform": {
+        "name": "remote", "database": {"host": "db.example.internal", "user": "postgres",
+                                       "password": {"env": "DEPLOY_PW"}, "sslrootcert": "stacks/ca.crt"},
+        "roles": [{"name": "acme_auditor", "kind": "auditor"}],
+        "audit": {"database": {"passwordEnv": "AUDIT_PW"}}}}}))
+    platform = load_platform(stack, strict=False)
+    res = SourceResult("postgres", True)
+    target = _target(platform, SourceContext(env={"AUDIT_PW": "pw-from-env"}, root=str(tmp_path)), res)
+    assert target is not None and res.gaps == []
+    info = conninfo_to_dict(target.conninfo)
+    assert info["sslmode"] == "verify-full" and info["sslrootcert"] == str(tmp_path / "stacks" / "ca.crt")
+    assert info["user"] == "acme_auditor" and info["password"] == "pw-from-env"

@@ -30,8 +30,21 @@ SELECT vault.update_secret(id) FROM vault.secrets WHERE name = 'stripe_api_key';
 CREATE TABLE public.feature_flags (name text PRIMARY KEY, enabled boolean NOT NULL);
 GRANT SELECT ON public.feature_flags TO anon, authenticated;
 
--- Near miss: a failed run of a declared job is recorded by pg_cron (the audit reads it; not drift).
+-- Planted: a failed run of a declared job, recorded by pg_cron: not drift, but a job failing now is
+-- orchestration state to make visible (cron_job_failing, low).
 INSERT INTO cron.job_run_details (jobid, runid, database, username, command, status, return_message,
                                   start_time, end_time)
 SELECT jobid, 1, 'postgres', 'postgres', 'select 1', 'failed', 'connection refused', now(), now()
 FROM cron.job WHERE jobname = 'push-kpis';
+
+-- Planted: a "helper" written so an Edge Function could fetch the Stripe key. SECURITY DEFINER runs it
+-- as its owner, and PostgreSQL's default EXECUTE for PUBLIC lets anon call it over the data API
+-- (/rest/v1/rpc/get_stripe_key): Vault's plaintext for anyone with the public key.
+CREATE FUNCTION public.get_stripe_key() RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'stripe_api_key' $$;
+
+-- Near miss: the same kind of helper, executable only by service_role (the server-side key's role).
+CREATE FUNCTION public.get_n8n_webhook_token() RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'n8n_webhook_token' $$;
+REVOKE EXECUTE ON FUNCTION public.get_n8n_webhook_token() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.get_n8n_webhook_token() TO service_role;

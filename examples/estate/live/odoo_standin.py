@@ -17,7 +17,9 @@ notation (`|`, `&`, `!`; `=`, `!=`, `in`, `not in`, `like`, `ilike`, `=like`, `<
 version served (16.0, 17.0, 18.0 or 19.0): 18 dropped `numbercall`/`doall` and added `failure_count`;
 asking for a field the version does not have is Odoo's "Invalid field" error.
 
-Users have a password, an API key, and the models they may read (their groups' ACLs).
+Users have a password, an API key, the models they may read (their groups' ACLs) and, per model, a
+record rule (`rules`: a domain ANDed into every read, as Odoo applies a group's `ir.rule`). Every
+response body is kept in `wire`, so a test can prove what never crossed it.
 
 Fault injection for tests (`fail_next`, `hang_next`, `revoke`) is on the server object.
 
@@ -170,6 +172,7 @@ class OdooStandIn:
                                                  "state": "base"})
         self.lock = threading.Lock()
         self.calls: list[tuple[str, str, str]] = []  # (protocol, model, method)
+        self.wire: list[bytes] = []  # every response body sent
         self._faults: list[tuple[str, Any]] = []
         self._revoked: set[str] = set()
         self._httpd: ThreadingHTTPServer | None = None
@@ -220,23 +223,25 @@ class OdooStandIn:
         if (readable != "*" and model not in readable) or model in self._revoked:
             raise access_error(model)
         context = kwargs.pop("context", None) or {}
+        rule = list((user.get("rules") or {}).get(model) or [])
         fields = self.fields(model)
         if method == "fields_get":
             allfields = args[0] if args else kwargs.get("allfields")
             return {f: {"type": t, "string": f.replace("_", " ").title()} for f, t in fields.items()
                     if not allfields or f in allfields}
         if method in ("read_group", "formatted_read_group"):
-            return self._group(model, method, args, kwargs, context)
+            return self._group(model, method, args, kwargs, context, rule)
         if method not in ("search_read", "search_count", "search", "read"):
             raise OdooError("builtins.AttributeError", f"The method '{model}.{method}' does not exist",
                             FAULT_APPLICATION, 404)
         if method == "read":
             ids = args[0] if args else kwargs.get("ids", [])
             wanted = (args[1] if len(args) > 1 else kwargs.get("fields")) or list(fields)
-            rows = [r for r in self.records[model] if r.get("id") in ids]
+            rows = [r for r in self.records[model] if r.get("id") in ids and evaluate(r, rule)]
             return [self._project(model, r, wanted) for r in rows]
         domain = list(args[0]) if args else list(kwargs.get("domain") or [])
-        rows = self._search(model, domain, context)
+        # Consecutive terms are ANDed: the rule, then what the caller asked.
+        rows = self._search(model, rule + domain, context)
         if method == "search_count":
             return len(rows)
         offset = int(kwargs.get("offset") or 0)
@@ -248,7 +253,7 @@ class OdooStandIn:
         return [self._project(model, r, wanted) for r in rows]
 
     def _group(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any],
-               context: dict[str, Any]) -> list[dict[str, Any]]:
+               context: dict[str, Any], rule: list[Any]) -> list[dict[str, Any]]:
         if method == "formatted_read_group" and self.version != "19.0":
             raise OdooError("builtins.AttributeError", f"The method '{model}.{method}' does not exist",
                             FAULT_APPLICATION, 404)
@@ -259,7 +264,7 @@ class OdooStandIn:
             if g not in self.fields(model):
                 raise invalid_field(model, g)
         groups: dict[tuple[Any, ...], int] = {}
-        for r in self._search(model, domain, context):
+        for r in self._search(model, rule + domain, context):
             k = tuple(r.get(g, False) for g in groupby)
             groups[k] = groups.get(k, 0) + 1
         # read_group(lazy=False) and formatted_read_group both answer "__count" per group.
@@ -317,9 +322,10 @@ class OdooStandIn:
         assert self._httpd is not None
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
-    @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str,
+    def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str,
               headers: dict[str, str] | None = None) -> None:
+        with self.lock:
+            self.wire.append(body)
         h.send_response(status)
         h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body)))

@@ -8,7 +8,7 @@ On the local cluster in DIR (`ssot db start --datadir DIR`; a cluster of its own
    (schemas, roles, grants, default privileges, Vault secrets with fresh random values, pg_cron jobs)
    plus the data tables of deploy.sql;
 2. the audit's access: audits/postgres/auditor.sql for the stack's auditor (audit.database.user) and
-   the Vault fingerprint function with its key (the stack's derived key: it declares no fingerprintKey);
+   the Vault fingerprint function with its key (SSOT_FINGERPRINT_KEY, else a random one);
 3. the state export CD would keep (`pulumi stack export`): the program's resources, with each Vault
    secret's fingerprint as the provider records it, computed in the database; secrets as ciphertext;
 4. drift.sql: the out-of-band changes and near misses.
@@ -33,7 +33,6 @@ import psycopg
 from psycopg import sql
 
 from ssot import auditor_setup, localdb
-from ssot.fingerprint import stack_derived_key
 from ssot.mockrun import run_stack
 from ssot.model import Platform, load_platform, stack_file
 from ssot.sources.state import _MARK_FIELD, _MARK_VALUE
@@ -48,6 +47,7 @@ def _reset(conn: psycopg.Connection, decl: Platform, auditor: str) -> None:
     for s in [*(s.name for s in decl.schemas), "ssot_audit"]:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(s)))
     conn.execute("DROP TABLE IF EXISTS public.feature_flags")
+    conn.execute("DROP FUNCTION IF EXISTS public.get_stripe_key(), public.get_n8n_webhook_token()")
     for r in [*(r.name for r in decl.roles), auditor]:
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (r,)).fetchone():
             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(r)))
@@ -103,9 +103,13 @@ def _secret(_value: Any) -> dict[str, str]:
     return {_MARK_FIELD: _MARK_VALUE, "ciphertext": "v1:" + secrets.token_urlsafe(24)}
 
 
+def _shown(value: str) -> dict[str, str]:
+    return {_MARK_FIELD: _MARK_VALUE, "plaintext": json.dumps(value)}
+
+
 def _state(conn: psycopg.Connection, decl: Platform, by_ref: dict[str, str]) -> dict[str, Any]:
     fingerprints = {n: fp for n, fp, probe in conn.execute(
-        "SELECT name, fingerprint, is_probe FROM ssot_audit.vault_fingerprints('probe')") if not probe}
+        "SELECT name, fingerprint, is_probe FROM ssot_audit.vault_fingerprints()") if not probe}
     with contextlib.redirect_stderr(io.StringIO()):  # the SDK's chatter about mock outputs
         run = run_stack(ESTATE, STACK, env={"PULUMI_SKIP_UPDATE_CHECK": "1"})
     resources = []
@@ -113,7 +117,9 @@ def _state(conn: psycopg.Connection, decl: Platform, by_ref: dict[str, str]) -> 
         inputs = {k: (_secret(v) if k in r.secret_inputs else v) for k, v in r.inputs.items()}
         outputs = dict(r.outputs) if not r.custom else dict(inputs)
         if r.type == "pulumi-python:dynamic/ssot:VaultSecret":
-            outputs["fingerprint"] = fingerprints.get(str(r.inputs.get("name")))
+            # A secret output, as `pulumi stack export --show-secrets` writes it.
+            fp = fingerprints.get(str(r.inputs.get("name")))
+            outputs["fingerprint"] = _shown(fp) if fp is not None else None
         if r.type == "pulumi-python:dynamic/ssot:EdgeFunctionSecret":
             # What the Edge provider records after `pulumi up`: the digest Supabase reports (SHA-256)
             # of the value it set, here the value the same config key gave Vault.
@@ -145,9 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         _reset(conn, decl, auditor)
         with conn.transaction():
             by_ref = _deploy(conn, decl)
-        # The key the audit fingerprints under: SSOT_FINGERPRINT_KEY when set (as a declared
-        # fingerprintKey would be), else the stack's derived key, which the program uses without one.
-        key = os.environ.get("SSOT_FINGERPRINT_KEY") or stack_derived_key(decl.name, decl.stack)
+        # The key the program fingerprints under: SSOT_FINGERPRINT_KEY when set (the estate's
+        # credentials.env gives it, as CD gives the audit a declared fingerprintKey), else a random one
+        # as the program generates for a stack without fingerprintKey (the audit then cannot compare).
+        key = os.environ.get("SSOT_FINGERPRINT_KEY") or secrets.token_urlsafe(32)
         auditor_setup.apply(conn, auditor, key)
         state = _state(conn, decl, by_ref)
         if not args.no_drift:

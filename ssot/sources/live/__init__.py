@@ -95,6 +95,9 @@ class SourceContext:
     # `--local-db`: audit the local cluster (`ssot db start`) instead of the database the stack
     # declares, e.g. the example estate's live side or a rehearsal of a deploy.
     local_db: bool = False
+    # The longest one source may take in all, in seconds: `timeout` bounds one read, and a server
+    # trickling bytes never trips it (ssot/deadline.py). Past it, the source stops with a gap.
+    deadline: float = 600.0
 
 
 @dataclass(frozen=True)

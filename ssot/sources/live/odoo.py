@@ -17,7 +17,8 @@ What is read, each part on its own so one missing ACL leaves the others readable
 - installed job-runner modules (`ir.module.module`: queue_job and kin) and `queue.job` rows, counted per
   model.method (Odoo as a job runner, §5);
 - `ir.config_parameter` rows whose key looks like a credential: the value is fingerprinted on arrival
-  and dropped;
+  and dropped; Odoo's own internal keys (`database.secret`) are excluded by the query itself, so their
+  values never travel (`parameter_domain()`, also the auditor group's record rule);
 - whether `ir.mail_server` passwords and payment provider keys are set: `search_count` with a domain,
   no value crosses the wire;
 - custom fields and models that hold embeddings, agent memory or KPIs (`ir.model.fields`, advisory).
@@ -40,6 +41,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from xml.parsers.expat import ExpatError
 
+from ssot.deadline import (
+    Deadline,
+    DeadlineExceeded,
+    DeadlineHTTPConnection,
+    DeadlineHTTPSConnection,
+    build_opener,
+    read_capped,
+)
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import LiveSource, SourceContext, SourceResult
 from ssot.sources.live._secrets import category_for, digest_fingerprint, fingerprint_now, key_from, plain_name
@@ -98,7 +107,8 @@ _METHOD_CALL = re.compile(r"\bmodel\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 
 class OdooCallError(Exception):
-    """A call failed. `kind`: auth | denied | missing | unavailable | timeout | rate | bad. No server text."""
+    """A call failed; no server text. `kind`: auth | denied | missing | unavailable | timeout | deadline |
+    rate | bad."""
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(detail)
@@ -112,10 +122,11 @@ class OdooCallError(Exception):
 class _BoundedTransport(xmlrpc.client.Transport):
     """XML-RPC over http or https with a socket timeout and a cap on the response size."""
 
-    def __init__(self, timeout: float, https: bool) -> None:
+    def __init__(self, timeout: float, https: bool, deadline: Deadline | None = None) -> None:
         super().__init__(use_builtin_types=True)
         self._timeout = timeout
         self._https = https
+        self._deadline = deadline
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
         cached = self._connection[1]
@@ -123,7 +134,10 @@ class _BoundedTransport(xmlrpc.client.Transport):
             return cached
         chost, self._extra_headers, _x509 = self.get_host_info(host)
         conn: http.client.HTTPConnection
-        if self._https:
+        if self._deadline is not None:
+            cls = DeadlineHTTPSConnection if self._https else DeadlineHTTPConnection
+            conn = cls(chost, timeout=self._timeout, deadline=self._deadline)
+        elif self._https:
             conn = http.client.HTTPSConnection(chost, timeout=self._timeout)
         else:
             conn = http.client.HTTPConnection(chost, timeout=self._timeout)
@@ -158,22 +172,28 @@ class _Rpc:
 
     protocol = "xmlrpc"
 
-    def __init__(self, sleep: Callable[[float], None]) -> None:
+    def __init__(self, sleep: Callable[[float], None], deadline: Deadline | None = None) -> None:
         self._sleep = sleep
+        self._deadline = deadline
 
     def call(self, model: str, method: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None
              ) -> Any:
+        return self._retrying(lambda: self._once(model, method, list(args), dict(kwargs or {})))
+
+    def _retrying(self, fn: Callable[[], Any]) -> Any:
+        """fn, retried on 429/5xx; a Retry-After longer than MAX_RETRY_WAIT fails at once (the server
+        decides how long we would wait, so it must never decide how long the audit takes)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._once(model, method, list(args), dict(kwargs or {}))
+                return fn()
             except OdooCallError as exc:
                 wait = getattr(exc, "wait", None)
                 if exc.kind not in ("rate", "unavailable") or attempt >= MAX_ATTEMPTS:
                     raise
                 delay = wait if wait is not None else min(MAX_RETRY_WAIT, 0.1 * 2 ** attempt)
-                if delay > MAX_RETRY_WAIT:
+                if delay > MAX_RETRY_WAIT or (self._deadline is not None and delay >= self._deadline.remaining()):
                     raise
                 self._sleep(delay)
 
@@ -186,6 +206,8 @@ class _Rpc:
 
 def _network_error(exc: BaseException) -> OdooCallError:
     reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, DeadlineExceeded):
+        return OdooCallError("deadline", "deadline passed")
     if isinstance(reason, (socket.timeout, TimeoutError)):
         return OdooCallError("timeout", "timed out")
     if isinstance(reason, ConnectionRefusedError):
@@ -207,16 +229,16 @@ def _fault(exc: xmlrpc.client.Fault) -> OdooCallError:
 
 class XmlRpc(_Rpc):
     def __init__(self, url: str, db: str, login: str, password: str, timeout: float,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(sleep)
+                 sleep: Callable[[float], None] = time.sleep, deadline: Deadline | None = None) -> None:
+        super().__init__(sleep, deadline)
         self._db, self._login, self._password = db, login, password
         self._uid: int | None = None
         https = url.startswith("https:")
         base = url.rstrip("/")
         self._common = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/common", transport=_BoundedTransport(
-            timeout, https), allow_none=True)
+            timeout, https, deadline), allow_none=True)
         self._object = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/object", transport=_BoundedTransport(
-            timeout, https), allow_none=True)
+            timeout, https, deadline), allow_none=True)
 
     def __repr__(self) -> str:
         return "XmlRpc(...)"
@@ -242,16 +264,7 @@ class XmlRpc(_Rpc):
         def auth() -> Any:
             return self._common.authenticate(self._db, self._login, self._password, {})
 
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                uid = self._guard(auth)
-                break
-            except OdooCallError as exc:
-                if exc.kind not in ("rate", "unavailable") or attempt >= MAX_ATTEMPTS:
-                    raise
-                self._sleep(getattr(exc, "wait", None) or 0.1 * 2 ** attempt)
+        uid = self._retrying(lambda: self._guard(auth))
         if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
             raise OdooCallError("auth", "authentication refused (wrong database, login or password)")
         self._uid = uid
@@ -274,13 +287,13 @@ class Json2(_Rpc):
     }
 
     def __init__(self, url: str, db: str, api_key: str, timeout: float,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(sleep)
+                 sleep: Callable[[float], None] = time.sleep, deadline: Deadline | None = None) -> None:
+        super().__init__(sleep, deadline)
         self._base = url.rstrip("/")
         self._db = db
         self._key = api_key
         self._timeout = timeout
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._opener = build_opener(deadline, _NoRedirect)
 
     def __repr__(self) -> str:
         return "Json2(...)"
@@ -298,7 +311,7 @@ class Json2(_Rpc):
             "X-Odoo-Database": self._db, "User-Agent": "ssot-audit"})
         try:
             with self._opener.open(req, timeout=self._timeout) as resp:
-                payload = resp.read(MAX_RESPONSE_BYTES + 1)
+                payload = read_capped(resp, MAX_RESPONSE_BYTES)
         except urllib.error.HTTPError as exc:
             status = exc.code
             wait = _retry_after(exc.headers)
@@ -310,7 +323,7 @@ class Json2(_Rpc):
             raise err from None
         except (OSError, http.client.HTTPException) as exc:
             raise _network_error(exc) from None
-        if len(payload) > MAX_RESPONSE_BYTES:
+        if payload is None:
             raise OdooCallError("bad", f"response larger than {MAX_RESPONSE_BYTES} bytes")
         try:
             return json.loads(payload)
@@ -327,6 +340,7 @@ _REASONS = {
     "unavailable": "the server kept failing (HTTP 5xx) past the retries",
     "rate": "rate limited past the retries",
     "timeout": "timed out",
+    "deadline": "the source's overall deadline passed (the server answers too slowly); the rest was not read",
     "down": "Odoo unreachable",
     "bad": "unexpected response",
 }
@@ -351,7 +365,7 @@ class _Reader:
                 reason += f" ({exc.detail})"
             permission = f"read access to {model} ({method})" if exc.kind == "denied" else None
             self.result.gap(obj, reason, permission)
-            if exc.kind in ("auth", "down", "timeout"):
+            if exc.kind in ("auth", "down", "timeout", "deadline"):
                 raise _Stop from None  # the server as a whole cannot be read: no point asking the rest
             raise _Skip from None
 
@@ -488,9 +502,16 @@ def _job_runner(r: _Reader) -> None:
     r.result.count("queue.job", total)
 
 
+def parameter_domain() -> list[Any]:
+    """The parameters the audit reads: credential-like keys, never Odoo's own internals, whose values
+    must not even travel. audits/odoo/ssot_auditor.xml's record rule on ir.config_parameter is this
+    same domain, so a user with the auditor's group cannot read more by asking differently."""
+    return [["key", "not in", sorted(ODOO_INTERNAL_KEYS)],
+            *(["|"] * (len(_KEY_WORDS) - 1)), *(["key", "ilike", w] for w in _KEY_WORDS)]
+
+
 def _parameters(r: _Reader) -> None:
-    domain: list[Any] = ["|"] * (len(_KEY_WORDS) - 1) + [["key", "ilike", w] for w in _KEY_WORDS]
-    rows = r.records("ir.config_parameter", "ir.config_parameter", domain, ["key", "value"])
+    rows = r.records("ir.config_parameter", "ir.config_parameter", parameter_domain(), ["key", "value"])
     for row in rows:
         raw_key = _str(row.get("key"))
         value = row.pop("value", None)
@@ -586,8 +607,9 @@ def _collect(platform: Platform, ctx: SourceContext, result: SourceResult) -> So
         result.gap("login", "no credential: set audit.odoo.credentialEnv in the stack and export that variable"
                    + (f" ({env_name} is not set)" if env_name else ""))
         return result
-    rpc: _Rpc = (Json2(odoo.url, odoo.database, credential, ctx.timeout) if protocol == "json2"
-                 else XmlRpc(odoo.url, odoo.database, odoo.username, credential, ctx.timeout))
+    deadline = Deadline(ctx.deadline)
+    rpc: _Rpc = (Json2(odoo.url, odoo.database, credential, ctx.timeout, deadline=deadline) if protocol == "json2"
+                 else XmlRpc(odoo.url, odoo.database, odoo.username, credential, ctx.timeout, deadline=deadline))
     del credential
     reader = _Reader(rpc, result, ctx, key_from(ctx.env), f"{odoo.database}@odoo")
     try:

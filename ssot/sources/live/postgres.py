@@ -15,14 +15,16 @@ through `ssot_audit.cron_jobs()`, a SECURITY DEFINER function only the auditor m
 
 Vault values never leave the database: `ssot_audit.vault_fingerprints()` (declared by the Pulumi
 program, `ssot/components/audit.py`) returns a keyed HMAC per secret name, computed with pgcrypto
-under the fingerprint key held in Vault, plus the HMAC of a fixed probe string. If the probe differs
-from this process's `ssot.fingerprint` of the same string, the two keys differ and Vault
+under the fingerprint key held in Vault, plus the HMAC of a constant probe string
+(`ssot.fingerprint.PROBE`). If the probe differs from this process's `ssot.fingerprint` of the same
+string, the two keys differ and Vault
 fingerprints cannot be compared with other stores': they are dropped and the read is reported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ import psycopg
 from psycopg import sql
 
 from ssot import localdb
-from ssot.fingerprint import fingerprint
+from ssot.fingerprint import PROBE, fingerprint
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.model import Platform
 from ssot.names import pg_identifier_problem_allow_pg
@@ -41,7 +43,6 @@ from ssot.sources.live import LiveSource, SourceContext, SourceResult
 
 NAME = "postgres"
 AUDIT_SCHEMA = "ssot_audit"
-PROBE = "ssot-fingerprint-probe"
 FINGERPRINT_KEY_SECRET = "ssot_fingerprint_key"
 # Supabase's own roles and schemas: read and reported, but not the platform's to manage.
 SUPABASE_ROLES = frozenset({"anon", "authenticated", "service_role", "authenticator", "postgres",
@@ -245,7 +246,7 @@ def _vault(res: SourceResult, rows: list[tuple[Any, ...]], st: _State) -> int:
     return len(rows)
 
 
-Q_FINGERPRINTS = f"SELECT name, fingerprint, is_probe FROM {AUDIT_SCHEMA}.vault_fingerprints(%(probe)s)"
+Q_FINGERPRINTS = f"SELECT name, fingerprint, is_probe FROM {AUDIT_SCHEMA}.vault_fingerprints()"
 
 
 def _fingerprints(res: SourceResult, rows: list[tuple[Any, ...]], st: _State) -> int:
@@ -322,7 +323,7 @@ def _secret_functions(res: SourceResult, rows: list[tuple[Any, ...]], st: _State
         _add(res, Kind.SECRET_FUNCTION, Store.POSTGRES, name, f"function {name}",
              {"schema": schema, "owner": owner, "executable_by": sorted(executors),
               "exposes": "vault.decrypted_secrets", "vault_own": schema == "vault",
-              "ssot_fingerprints": schema == AUDIT_SCHEMA and signature.startswith("vault_fingerprints(")})
+              "ssot_fingerprints": schema == AUDIT_SCHEMA and signature == "vault_fingerprints()"})
     return len(rows)
 
 
@@ -336,7 +337,7 @@ READS: tuple[_Read, ...] = (
     _Read("vault.secrets", Q_VAULT, "USAGE on schema vault and SELECT (id, name, description, updated_at) on "
           "vault.secrets", _vault),
     _Read("vault fingerprints", Q_FINGERPRINTS, f"USAGE on schema {AUDIT_SCHEMA} and EXECUTE on function "
-          f"{AUDIT_SCHEMA}.vault_fingerprints(text)", _fingerprints,
+          f"{AUDIT_SCHEMA}.vault_fingerprints()", _fingerprints,
           "the fingerprint function is declared by the Pulumi program (pulumi up) or, locally, by `ssot db auditor`"),
     _Read("cron.job", Q_CRON, f"USAGE on schema {AUDIT_SCHEMA} and EXECUTE on function {AUDIT_SCHEMA}.cron_jobs()",
           _cron, "apply audits/postgres/auditor.sql"),
@@ -401,8 +402,13 @@ def _target(platform: Platform, ctx: SourceContext, res: SourceResult) -> _Targe
         host, port = f"db.{ref}.supabase.co", 5432
     else:
         host, port = str(db.host), db.port
+    # The CA that `verify-full` checks the server against (Supabase's own); a relative path is the
+    # project's, as the stack declares it, whatever directory the audit runs from.
+    rootcert = db.sslrootcert
+    if rootcert and rootcert != "system" and not os.path.isabs(rootcert):
+        rootcert = os.path.join(ctx.root, rootcert)
     conninfo = make_conninfo(host=host, port=str(port), dbname=db.name, user=user, password=password,
-                             sslmode=db.sslmode)
+                             sslmode=db.sslmode, sslrootcert=rootcert)
     return _Target(conninfo, None, user, f"database '{db.name}' at {host}:{port} as {user}")
 
 
@@ -441,7 +447,7 @@ def _connect(t: _Target, ctx: SourceContext, res: SourceResult) -> psycopg.Conne
 def _run(conn: psycopg.Connection, r: _Read, res: SourceResult, st: _State, timeout: float) -> None:
     try:
         with conn.cursor() as cur:
-            cur.execute(r.query.encode(), {"probe": PROBE} if "%(probe)s" in r.query else None)
+            cur.execute(r.query.encode())
             rows = cur.fetchall()
     except psycopg.errors.InsufficientPrivilege:
         res.gap(r.object, "permission denied", r.permission)

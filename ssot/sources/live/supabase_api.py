@@ -21,6 +21,7 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING
 
+from ssot.deadline import Deadline
 from ssot.errors import ProviderError
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import LiveSource, SourceContext, SourceResult
@@ -30,6 +31,7 @@ from ssot.supabase_api import (
     ManagementApiError,
     ManagementApiUnavailable,
     NotFound,
+    ResponseTooLarge,
     RetryPolicy,
     Unauthorized,
 )
@@ -51,6 +53,10 @@ def _reason(exc: ManagementApiError) -> tuple[str, str | None]:
                 "a Supabase access token with read access to the project (see audits/supabase/README.md)")
     if isinstance(exc, NotFound):
         return "not found (HTTP 404)", None
+    if isinstance(exc, ResponseTooLarge):
+        from ssot import supabase_api as client
+
+        return f"response larger than {client.MAX_RESPONSE_BYTES} bytes (not read further)", None
     if isinstance(exc, ManagementApiUnavailable):
         if exc.status == 429:
             return f"rate limited past the retries ({exc.attempts} attempts)", None
@@ -84,7 +90,7 @@ def _collect(platform: Platform, ctx: SourceContext, result: SourceResult) -> So
     retry = RetryPolicy(max_attempts=4, max_elapsed=max(10.0, ctx.timeout * 4), request_timeout=ctx.timeout,
                         max_delay=min(30.0, ctx.timeout))
     try:
-        api = ManagementApi(token, project.api_url, retry=retry)
+        api = ManagementApi(token, project.api_url, retry=retry, deadline=Deadline(ctx.deadline))
     except ProviderError:
         result.gap("token", "the project's api_url is not usable (an https URL, or http on loopback)")
         return result
@@ -108,8 +114,8 @@ def _collect(platform: Platform, ctx: SourceContext, result: SourceResult) -> So
     except ManagementApiError as exc:
         reason, permission = _reason(exc)
         result.gap("project", reason, permission)
-        if isinstance(exc, Unauthorized | ManagementApiUnavailable):
-            return result
+        if not isinstance(exc, NotFound):
+            return result  # one gap for the project: the error says why it could not be read
         found = None
     if found is None:
         result.gap("project", f"project {ref} not found (or removed)")
