@@ -26,8 +26,10 @@ from ssot.inventory import Asset, Inventory, Kind, Phase
 from ssot.rules import Rule
 from ssot.rules._common import (
     PLATFORM_CONFIG,
+    JustificationIndex,
     check_justification,
     indent,
+    justification_index,
     justification_yaml,
     sql_ident,
     str_list,
@@ -72,7 +74,8 @@ def _role_sql(role: str) -> str:
     return "PUBLIC" if role == "PUBLIC" else sql_ident(role)
 
 
-def _check(inv: Inventory, a: Asset, kinds: dict[str, str], superusers: set[str]) -> Iterator[Finding]:
+def _check(inv: Inventory, a: Asset, kinds: dict[str, str], superusers: set[str],
+           justified: JustificationIndex) -> Iterator[Finding]:
     if a.props.get("vault_own") is True:
         return
     if a.props.get("ssot_fingerprints") is True and _FINGERPRINTS.match(a.name):
@@ -85,7 +88,7 @@ def _check(inv: Inventory, a: Asset, kinds: dict[str, str], superusers: set[str]
     if not exposed and not others:
         return
     subject = f"function:{a.name}"
-    just = check_justification(inv, RULE.id, subject)
+    just = check_justification(inv, RULE.id, subject, index=justified)
     if just.silenced and not exposed:
         return
     roles = exposed + others
@@ -118,8 +121,9 @@ def _check(inv: Inventory, a: Asset, kinds: dict[str, str], superusers: set[str]
 
 def check(inv: Inventory) -> Iterator[Finding]:
     kinds, superusers = _role_facts(inv)
+    justified = justification_index(inv)  # once: per function is quadratic in justifications
     for a in inv.of(Kind.SECRET_FUNCTION):
-        yield from _check(inv, a, kinds, superusers)
+        yield from _check(inv, a, kinds, superusers, justified)
 
 
 RULE = Rule(

@@ -130,9 +130,9 @@ class _CountingList(list[Any]):
 def _estate(n: int) -> _CountingInventory:
     from ssot.inventory import Asset, Kind, Location, Phase, Store
 
-    def asset(kind: Kind, store: Store, name: str, **props: Any) -> Asset:
-        return Asset(kind=kind, store=store, name=name, phase=Phase.STATIC,
-                     location=Location(path="x", line=1), props=props)
+    def asset(kind: Kind, store: Store, name: str, phase: Phase = Phase.STATIC, **props: Any) -> Asset:
+        return Asset(kind=kind, store=store, name=name, phase=phase, location=Location(path="x", line=1),
+                     props=props)
 
     assets = []
     for i in range(n):
@@ -147,6 +147,8 @@ def _estate(n: int) -> _CountingInventory:
             asset(Kind.ROLE, Store.POSTGRES, f"agent_{i}", role_kind="agent"),
             asset(Kind.GRANT, Store.POSTGRES, f"agent_{i}:odoo_shadow", role=f"agent_{i}", role_kind="agent",
                   schema="odoo_shadow", privileges=["SELECT"], objects=["*"]),
+            asset(Kind.SECRET_FUNCTION, Store.POSTGRES, f"public.read_{i}()", Phase.LIVE, schema="public",
+                  owner="postgres", executable_by=[f"agent_{i}"]),
         ]
     assets.append(asset(Kind.SCHEMA, Store.POSTGRES, "odoo_shadow", domain="shadow"))
     inv = _CountingInventory(assets, phases={Phase.STATIC})
@@ -164,6 +166,6 @@ def test_rules_look_at_each_asset_a_bounded_number_of_times() -> None:
     for n in (100, 200):
         inv = _estate(n)
         findings = run_rules(inv)
-        assert len(findings) >= 5 * n
+        assert len(findings) >= 6 * n
         looked.append(inv.looked)
     assert looked[1] <= 2.1 * looked[0], looked
