@@ -39,6 +39,8 @@ from ssot.yamlpos import load_yaml  # noqa: E402
 
 MANIFEST = "{'name': 'A', 'data': ['data/ir_cron.csv', 'data/cron.xml']}\n"
 Case = Callable[[int], dict[str, str]]
+# A made-up AWS access key id, assembled so that this file itself holds no key-shaped literal.
+FAKE_AWS_KEY = "AKIA" + "Z7Q4MX2PLK9WT3RB"
 
 
 def _repeat(unit: str, size: int) -> str:
@@ -68,7 +70,7 @@ CASES: dict[str, Case] = {
         ".github/workflows/w.yml": "# " + _repeat("ssot: justified ", n) + "\non: push\n"},
     "detectors: one long line of key-like text": lambda n: {"a.txt": _repeat("api_key=AKIA", n)},
     "inline ignore: a secret's line of unclosed `ssot: ignore[`": lambda n: {
-        "a.py": 'aws_access_key_id = "AKIAZ7Q4MX2PLK9WT3RB"  # ' + _repeat("ssot: ignore[", n) + "\n"},
+        "a.py": f'aws_access_key_id = "{FAKE_AWS_KEY}"  # ' + _repeat("ssot: ignore[", n) + "\n"},
 }
 
 def _laughs(n: int) -> str:
