@@ -268,7 +268,7 @@ def _json_gh(tmp_path: Path, pages: dict[str, object]) -> Path:
     """A stand-in `gh` that serves canned JSON per API path and applies `--jq` with the real jq,
     as gh does with its built-in one; it records every call."""
     if not shutil.which("jq"):
-        pytest.skip("jq is not installed: run scripts/setup")
+        missing_dependency("jq is not installed: run scripts/setup")
     log = tmp_path / "gh.log"
     (tmp_path / "pages").mkdir()
     for i, (path, data) in enumerate(pages.items()):
