@@ -245,7 +245,8 @@ class Audit:
     supabase_token_env: str | None = None
     odoo_protocol: str = "xmlrpc"  # "xmlrpc" (Odoo <= 18) or "json2" (Odoo 19+, bearer API key)
     odoo_credential_env: str | None = None  # the Odoo auditor's password (xmlrpc) or API key (json2)
-    timeout_seconds: int = 30
+    timeout_seconds: int = 30  # one request or statement
+    deadline_seconds: int = 600  # one source as a whole: past it, what is left is a gap
 
 
 @dataclass(frozen=True)
@@ -989,7 +990,8 @@ def _env_name(r: _Reader, value: Any, path: KeyPath) -> str | None:
 
 
 def _audit(r: _Reader, value: Any, path: KeyPath) -> Audit | None:
-    m = r.mapping(value, path, {"database": False, "supabase": False, "odoo": False, "timeoutSeconds": False})
+    m = r.mapping(value, path, {"database": False, "supabase": False, "odoo": False, "timeoutSeconds": False,
+                                 "deadlineSeconds": False})
     if m is None:
         return None
     db = r.mapping(m.get("database") or {}, (*path, "database"), {"user": False, "passwordEnv": False}) or {}
@@ -1009,6 +1011,7 @@ def _audit(r: _Reader, value: Any, path: KeyPath) -> Audit | None:
         odoo_protocol=protocol or "xmlrpc",
         odoo_credential_env=_env_name(r, od.get("credentialEnv"), (*path, "odoo", "credentialEnv")),
         timeout_seconds=r.integer(m.get("timeoutSeconds"), (*path, "timeoutSeconds"), 30, 1, 600),
+        deadline_seconds=r.integer(m.get("deadlineSeconds"), (*path, "deadlineSeconds"), 600, 1, 7200),
     )
 
 

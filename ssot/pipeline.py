@@ -265,6 +265,7 @@ def audit(root: Path, stack: str, *, state: Path | None = None, datadir: Path | 
     use_key(environ.get("SSOT_FINGERPRINT_KEY") or None)
     declared, resources = declared_inventory(root, stack, state)
     timeout = float(platform.audit.timeout_seconds) if platform.audit else 30.0
+    deadline = float(platform.audit.deadline_seconds) if platform.audit else 600.0
     live = Inventory(phases={Phase.LIVE})
     summaries: list[dict[str, Any]] = []
     known = {src.name for src in all_sources()}
@@ -281,7 +282,7 @@ def audit(root: Path, stack: str, *, state: Path | None = None, datadir: Path | 
             if progress is not None:
                 progress(_name, what, n)
 
-        ctx = SourceContext(env=environ, root=str(root), timeout=timeout, progress=report,
+        ctx = SourceContext(env=environ, root=str(root), timeout=timeout, deadline=deadline, progress=report,
                             datadir=str(datadir) if datadir else None, local_db=local_db)
         try:
             res = src.collect(platform, ctx)

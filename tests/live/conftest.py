@@ -100,6 +100,11 @@ class FaultProxy:
         with self.lock:
             self.faults.extend(("hang", seconds) for _ in range(n))
 
+    def slow_next(self, n: int, seconds: float) -> None:
+        """The next n answers come late, but come (each within a client's read timeout)."""
+        with self.lock:
+            self.faults.extend(("slow", seconds) for _ in range(n))
+
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
@@ -111,6 +116,8 @@ class FaultProxy:
         if fault and fault[0] == "hang":
             time.sleep(fault[1])
             return  # the client gave up long ago; answer nothing
+        if fault and fault[0] == "slow":
+            time.sleep(fault[1])
         if fault and fault[0] == "fail":
             status, headers, payload = fault[1]
             h.send_response(status)

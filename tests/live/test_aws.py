@@ -7,6 +7,7 @@ with the policy in audits/aws/iam-policy.json.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -221,6 +222,21 @@ def test_timeout_is_a_gap(tmp_path: Path, moto: str, fault_proxy: Any) -> None:
     result = SOURCE.collect(_platform(tmp_path, proxy.url), _ctx(timeout=0.3))
     assert result.gaps and all(g.reason == "timed out" for g in result.gaps)
     assert result.gaps[0].object == "secretsmanager:ListSecrets"
+
+
+def test_past_the_overall_deadline_the_rest_is_a_gap(tmp_path: Path, moto: str, fault_proxy: Any) -> None:
+    """Each call is bounded by botocore's timeouts; the source as a whole by its deadline: calls that
+    are each slow but within the read timeout add up to a gap, never to an endless audit."""
+    _seed(moto)
+    proxy = fault_proxy(moto)
+    proxy.slow_next(3, 0.4)  # answers that together outlast the deadline, each within the read timeout
+    ctx = dataclasses.replace(_ctx(timeout=5), deadline=0.5)
+    result = SOURCE.collect(_platform(tmp_path, proxy.url), ctx)
+    reasons = {(g.object, g.reason) for g in result.gaps}
+    assert ("secretsmanager:ListSecrets", "the source's deadline of 0.5s passed; the rest was not read") in reasons \
+        or ("secretsmanager:GetSecretValue", "the source's deadline of 0.5s passed; the rest was not read") in reasons
+    assert ("ssm:GetParametersByPath", "the source's deadline of 0.5s passed; the rest was not read") in reasons
+    assert not result.complete
 
 
 def test_down_is_a_gap(tmp_path: Path) -> None:

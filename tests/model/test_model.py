@@ -253,3 +253,16 @@ def test_many_errors_reported_together(tmp_path: Path) -> None:
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_platform("/nonexistent/Pulumi.x.yaml")
+
+
+def test_the_audit_section_bounds_each_source_in_time(tmp_path: Path) -> None:
+    original = (ROOT / "stacks" / "Pulumi.prod.yaml").read_text()
+    default = load_platform(ROOT / "stacks" / "Pulumi.prod.yaml", strict=False).audit
+    assert default is not None and default.deadline_seconds == 600
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text(original.replace("    audit:\n", "    audit:\n      deadlineSeconds: 90\n", 1))
+    audit = load_platform(path, strict=False).audit
+    assert audit is not None and (audit.timeout_seconds, audit.deadline_seconds) == (30, 90)
+    path.write_text(original.replace("    audit:\n", "    audit:\n      deadlineSeconds: 0\n", 1))
+    with pytest.raises(ConfigError, match=r"audit\.deadlineSeconds: an integer from 1 to 7200"):
+        load_platform(path, strict=False)

@@ -213,6 +213,16 @@ def test_a_timeout_is_a_gap(estate: str, local_db: localdb.LocalDb, tmp_path: Pa
     assert "schemas" in res.read  # the session survives a cancelled statement
 
 
+def test_past_the_deadline_the_rest_is_a_gap(estate: str, local_db: localdb.LocalDb, tmp_path: Path) -> None:
+    """Each statement stays within the timeout; together they outlast the source's deadline."""
+    slow = source._Read("slow catalog", "SELECT pg_sleep(0.6)", "nothing", lambda res, rows, st: len(rows))
+    res = source.collect(platform(tmp_path), ctx(local_db, tmp_path, timeout=5, deadline=0.5),
+                         reads=[slow, *source.READS[:2]])
+    assert res.read == {"slow catalog": 1}
+    assert [(g.object, g.reason) for g in res.gaps] == [
+        (r.object, "the source's deadline of 0.5s passed before it was read") for r in source.READS[:2]]
+
+
 def test_a_connection_lost_half_way_leaves_the_rest_as_gaps(estate: str, pg: psycopg.Connection,
                                                             local_db: localdb.LocalDb, tmp_path: Path) -> None:
     def kill(res: SourceResult, rows: list[tuple[object, ...]], st: object) -> int:

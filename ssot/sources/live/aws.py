@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ssot.deadline import Deadline
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.sources.live import Gap, LiveSource, SourceContext, SourceResult
 from ssot.sources.live._secrets import category_for, digest_fingerprint, fingerprint_now, key_from, plain_name
@@ -39,6 +40,14 @@ _BAD_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidClientToken
                               "ExpiredToken", "IncompleteSignature"})
 _THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
                         "ThrottledException"})
+
+
+def _in_time(deadline: Deadline, result: SourceResult, obj: str) -> None:
+    """Between calls: past the source's overall deadline, what is left is a gap, never a short pass
+    (each call is bounded by botocore's connect/read timeouts and its retries)."""
+    if deadline.expired():
+        result.gap(obj, f"the source's deadline of {deadline.seconds:g}s passed; the rest was not read")
+        raise _Stop
 
 
 class _Stop(Exception):
@@ -130,7 +139,7 @@ def _tags(item: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _secrets(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) -> None:
+def _secrets(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes, deadline: Deadline) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     sm = _client(aws, ctx, "secretsmanager")
@@ -141,6 +150,7 @@ def _secrets(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) -> 
     listed: list[tuple[str, str, dict[str, str]]] = []
     for page in _pages(result, "secretsmanager:ListSecrets", "secretsmanager:ListSecrets",
                        sm.get_paginator("list_secrets"), **args):
+        _in_time(deadline, result, "secretsmanager:ListSecrets")
         for item in page.get("SecretList") or ():
             name, arn = plain_name(item.get("Name"), 512), plain_name(item.get("ARN"), 2048)
             if name is None or arn is None or not name.startswith(aws.secrets_prefix):
@@ -154,6 +164,7 @@ def _secrets(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) -> 
     result.count("secretsmanager:secrets", len(listed))
     read = 0
     for name, arn, tags in listed:
+        _in_time(deadline, result, "secretsmanager:GetSecretValue")
         try:
             resp = sm.get_secret_value(SecretId=arn)
         except ClientError as exc:
@@ -185,12 +196,13 @@ def _secrets(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) -> 
     result.count("secretsmanager:values", read)
 
 
-def _parameters(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes) -> None:
+def _parameters(aws: Aws, ctx: SourceContext, result: SourceResult, key: bytes, deadline: Deadline) -> None:
     ssm = _client(aws, ctx, "ssm")
     n = 0
     for page in _pages(result, "ssm:GetParametersByPath", "ssm:GetParametersByPath",
                        ssm.get_paginator("get_parameters_by_path"), Path=aws.parameters_path, Recursive=True,
                        WithDecryption=True, PaginationConfig={"PageSize": 10}):
+        _in_time(deadline, result, "ssm:GetParametersByPath")
         for p in page.get("Parameters") or ():
             name, arn, ptype = plain_name(p.get("Name"), 2048), plain_name(p.get("ARN"), 2048), p.get("Type")
             if name is None:
@@ -224,9 +236,10 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
     if aws is None:
         return result
     key = key_from(ctx.env)
+    deadline = Deadline(ctx.deadline)
     for part, obj in ((_secrets, "secretsmanager"), (_parameters, "ssm")):
         try:
-            part(aws, ctx, result, key)
+            part(aws, ctx, result, key, deadline)
         except _Stop:
             continue
         # An answer nobody foresaw is a gap for this part, never a crash of the whole audit.

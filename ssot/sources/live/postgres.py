@@ -35,6 +35,7 @@ import psycopg
 from psycopg import sql
 
 from ssot import localdb
+from ssot.deadline import Deadline
 from ssot.fingerprint import PROBE, fingerprint
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.model import Platform
@@ -479,8 +480,15 @@ def collect(platform: Platform, ctx: SourceContext, reads: Sequence[_Read] = REA
     if conn is None:
         return res
     st = _State(db=platform.database.name)
+    # Each query is bounded by statement_timeout (the server's) and the connection's timeouts; the
+    # source as a whole by its deadline, checked between reads: past it, what is left is a gap.
+    deadline = Deadline(ctx.deadline)
     with conn:
         for i, r in enumerate(reads):
+            if deadline.expired():
+                for rest in reads[i:]:
+                    res.gap(rest.object, f"the source's deadline of {ctx.deadline:g}s passed before it was read")
+                break
             ctx.progress(r.object, len(res.inventory))
             try:
                 _run(conn, r, res, st, ctx.timeout)
