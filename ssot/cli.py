@@ -78,6 +78,9 @@ def _report_options(p: argparse.ArgumentParser) -> None:
                         "(default: high)")
     p.add_argument("--suppressions", type=Path,
                    help="suppressions file (default: .ssot/suppressions.yaml under the project, if present)")
+    p.add_argument("--no-inline-ignores", action="store_true",
+                   help="do not honour `ssot: ignore[...]` comments in the scanned files (on a pull request: a "
+                        "change must not excuse itself)")
     p.add_argument("--baseline", type=Path, help="only findings not in this baseline count")
     p.add_argument("--write-baseline", type=Path, help="record the current findings as the baseline and exit 0")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
@@ -210,7 +213,7 @@ def _report(command: str, args: argparse.Namespace, result: Any, root: Path) -> 
         extra.append((fmt, Path(target)))
     active, suppressed, warnings = suppressions.apply(
         result.findings, suppressions_file=args.suppressions, baseline_file=args.baseline, root=root,
-        today=date.today())
+        today=date.today(), inline=not args.no_inline_ignores)
     if args.write_baseline:
         count = suppressions.write_baseline([*active, *suppressed], args.write_baseline)
         print(f"baseline of {count} findings written to {args.write_baseline}", file=sys.stderr)

@@ -441,8 +441,13 @@ def apply(
     root: str | Path = ".",
     today: date | None = None,
     read_lines: LineReader | None = None,
+    inline: bool = True,
 ) -> tuple[list[Finding], list[Finding], list[str]]:
     """Split findings into (active, suppressed, warnings).
+
+    `inline=False` (`--no-inline-ignores`): `ssot: ignore[...]` comments in the scanned files are not
+    honoured. On a pull request the files are the change under review, and a change must not excuse
+    itself; a directive found is noted on its finding, which stays active.
 
     `suppressions_file` None means the default `.ssot/suppressions.yaml` under `root`, if present;
     an explicit path must exist. `read_lines(path)` gives a file's lines (default: read under
@@ -488,6 +493,13 @@ def apply(
         used.update(e.index for e in matching)
 
         ignore = inline_ignore_for(f, reader, directives)
+        if ignore and not inline:
+            where = f"{f.location.path}:{ignore.line}"
+            f = replace(f, explain=f.explain + f"\n\nNote: the inline ignore at {where} was not honoured: inline "
+                        "ignores are off for this run (--no-inline-ignores; on a pull request, exceptions come "
+                        "from the base branch's suppressions file).",
+                        metadata={**f.metadata, "inline_ignore_not_honoured": where})
+            ignore = None
         if ignore and ignore.reason:
             suppressed.append(_suppress(f, BY_INLINE, {"reason": ignore.reason, "path": f.location.path,
                                                         "line": ignore.line}))

@@ -293,6 +293,16 @@ def test_inline_ignores(lines: list[str], line: int, suppressed: bool, reason: s
         assert supp[0].metadata["suppression"]["reason"] == reason
 
 
+def test_inline_ignores_can_be_turned_off_and_the_finding_says_so() -> None:
+    """`--no-inline-ignores` (pull requests): the change's own comments excuse nothing."""
+    lines = ['token = "x"  # ssot: ignore[no_hardcoded_secrets] reason="fixture"']
+    f = lit("src/file.txt", 1)
+    active, supp, _ = sup.apply([f], today=TODAY, read_lines=lambda p: lines, inline=False)
+    assert supp == [] and [a.key for a in active] == [f.key]
+    assert active[0].metadata["inline_ignore_not_honoured"] == "src/file.txt:1"
+    assert "was not honoured" in active[0].explain and "fixture" not in active[0].explain
+
+
 _OLD_INLINE = re.compile(r"ssot:\s*ignore\[(?P<rules>[^\]]*)\]")
 _OLD_REASON = re.compile(r"""\A\s*reason\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
 

@@ -88,6 +88,11 @@ def test_a_pull_request_cannot_exempt_its_own_changes() -> None:
     assert '--suppressions "$RUNNER_TEMP/base/suppressions.yaml"' in scan
     preview = next(s["run"] for s in _steps(PR) if "ssot preview --stack" in s.get("run", ""))
     assert '--suppressions "$RUNNER_TEMP/base/suppressions.yaml"' in preview
+    # inline `ssot: ignore[...]` comments are in the change itself
+    assert "--no-inline-ignores" in scan and "--no-inline-ignores" in preview
+    # the verdict reads the steps' exit codes through the environment, checked for shape
+    verdict = next(s for s in _steps(PR) if s.get("name") == "Verdict")
+    assert "${{" not in verdict["run"] and set(verdict["env"]) == {"SCAN_EXIT", "PREVIEW_EXIT"}
 
 
 def test_fork_reports_are_published_without_checking_out_fork_code() -> None:

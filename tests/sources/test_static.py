@@ -130,3 +130,21 @@ def test_an_ignore_file_given_replaces_the_trees_own(make_tree: TreeMaker, tmp_p
     assert [a.location.path for a in found] == ["vendor/lib.py"]
     with pytest.raises(ConfigError, match="a readable regular file of ignore globs"):
         collect_static(root, use_checkov=False, ignore_file=tmp_path / "absent")
+
+
+def test_a_change_cannot_excuse_itself_with_an_inline_ignore(make_tree: TreeMaker, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The review's reproduction: the pull request path (`--no-inline-ignores`) keeps the finding."""
+    import json
+
+    from ssot.cli import main
+
+    secret = synthetic_secret()
+    root = make_tree({"app.py": f'K = "{secret}"  # ssot: ignore[hardcoded_secret] reason="fixture"\n'})
+    assert main(["scan", str(root), "--no-checkov", "--format", "json"]) == 0
+    honoured = json.loads(capsys.readouterr().out)
+    assert [f["suppressed_by"] for f in honoured["suppressed"]] == ["inline"]
+    assert main(["scan", str(root), "--no-checkov", "--format", "json", "--no-inline-ignores"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["suppressed"] == [] and [f["rule_id"] for f in report["findings"]] == ["hardcoded_secret"]
+    assert secret not in json.dumps(report)
