@@ -29,6 +29,10 @@ from ssot.errors import SsotError
 TIMEOUT_S = 300.0
 MEMORY_BYTES = 4 << 30  # address space: the SDK's gRPC threads reserve far more than they use
 OUTPUT_BYTES = 256 << 20
+# What the parent reads back: the resource graph of a 7,000-resource program is about 10 MB. The
+# child writes its own output file, so it is read as hostile: a regular file (not a link to /dev/zero
+# or a FIFO), refused above this size before any of it is parsed.
+RESULT_BYTES = 32 << 20
 # Environment variables the child keeps from ours (by exact name): nothing that could be a credential.
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 
@@ -81,10 +85,17 @@ def run_stack_resources(root: Path, stack: str) -> list[tuple[str, str, str, dic
                     pass
         if code != 0:
             raise SandboxError(f"stack {stack}: {_last_line(err)}", code if code in (2, 3) else 3)
+        from ssot.safefile import NotRead, read_bytes
+
         try:
-            data = json.loads(out.read_bytes()[:OUTPUT_BYTES])
+            raw = read_bytes(out, limit=RESULT_BYTES, rel="resources.json")
+        except NotRead:
+            raise SandboxError(f"stack {stack}: the program's child process returned no resource graph (or one "
+                               f"larger than {RESULT_BYTES >> 20} MiB, or not a regular file)", 3) from None
+        try:
+            data = json.loads(raw)
             return [(str(r["type"]), str(r["name"]), str(r["urn"]), dict(r["props"])) for r in data]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise SandboxError(f"stack {stack}: the program's child process returned no resource graph", 3) from None
 
 

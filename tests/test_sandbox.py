@@ -96,3 +96,20 @@ def test_what_the_program_prints_reaches_the_parent_only_as_one_printable_line(t
         run_stack_resources(root, "dev")
     message = str(info.value)
     assert info.value.exit_code == 3 and "\x1b" not in message and "\x07" not in message and len(message) < 400
+
+
+@pytest.mark.parametrize("plant", [
+    "os.symlink('/dev/zero', out)",                          # a read that never ends
+    "open(out, 'w').write('[' * (40 << 20))",                # past the result bound, deeply nested
+])
+def test_the_program_cannot_make_the_parent_read_without_bound(tmp_path: Path, plant: str) -> None:
+    """The child's output file is in reach of the program: it is read as hostile input."""
+    root = _project(tmp_path, f"""
+import os, sys
+out = sys.argv[3]
+{plant}
+os._exit(0)
+""")
+    with pytest.raises(SandboxError) as info:
+        run_stack_resources(root, "dev")
+    assert info.value.exit_code == 3 and "no resource graph" in str(info.value)
