@@ -78,13 +78,15 @@ def _check(inv: Inventory, a: Asset, kinds: dict[str, str], superusers: set[str]
            justified: JustificationIndex) -> Iterator[Finding]:
     if a.props.get("vault_own") is True:
         return
-    if a.props.get("ssot_fingerprints") is True and _FINGERPRINTS.match(a.name):
-        return
+    # ssot's fingerprint function returns names and keyed HMACs, never a value: any role may be granted
+    # it, but not the data API's, which would publish every secret's name and fingerprint.
+    fingerprints = a.props.get("ssot_fingerprints") is True and bool(_FINGERPRINTS.match(a.name))
     owner = str(a.props.get("owner") or "")
     exposed = sorted(r for r in str_list(a.props.get("executable_by")) if r in API_ROLES)
-    others = sorted(r for r in str_list(a.props.get("executable_by"))
-                    if r not in API_ROLES and r != owner and r not in TRUSTED_ROLES and r not in superusers
-                    and kinds.get(r) not in TRUSTED_KINDS)
+    others = [] if fingerprints else sorted(
+        r for r in str_list(a.props.get("executable_by"))
+        if r not in API_ROLES and r != owner and r not in TRUSTED_ROLES and r not in superusers
+        and kinds.get(r) not in TRUSTED_KINDS)
     if not exposed and not others:
         return
     subject = f"function:{a.name}"
@@ -100,8 +102,10 @@ def _check(inv: Inventory, a: Asset, kinds: dict[str, str], superusers: set[str]
         # PostgreSQL's default EXECUTE: revoking only the named roles would leave PUBLIC's.
         revoke += f"\n    REVOKE EXECUTE ON FUNCTION {fn} FROM PUBLIC;"
     explain = (f"SECURITY DEFINER function {a.name} (owner {owner or 'unknown'}) at {a.location.describe()} reads "
-               f"vault.decrypted_secrets and may be executed by {who}: whoever may call it reads Vault's "
-               "plaintext with its owner's rights")
+               f"vault.decrypted_secrets and may be executed by {who}: " + (
+                   "it returns every Vault secret's name and keyed fingerprint (not the values), which only "
+                   "the auditor needs" if fingerprints else
+                   "whoever may call it reads Vault's plaintext with its owner's rights"))
     explain += (", and PUBLIC/anon/authenticated are the roles Supabase's data API serves to the internet."
                 if exposed else ". Secrets are read by what needs them, not handed to other roles.")
     propose = ("Revoke EXECUTE from every role that is not the consumer:\n" + revoke + "\n"
@@ -113,7 +117,7 @@ def _check(inv: Inventory, a: Asset, kinds: dict[str, str], superusers: set[str]
         propose += (f"\nIf this role truly needs the plaintext, justify it ({PLATFORM_CONFIG}):\n"
                     + indent(justification_yaml(RULE.id, subject)))
     yield RULE.for_asset(
-        a, subject=subject, severity=Severity.CRITICAL if exposed else Severity.HIGH,
+        a, subject=subject, severity=Severity.CRITICAL if exposed and not fingerprints else Severity.HIGH,
         explain=explain + ("" if exposed else just.note()), propose=propose,
         metadata={"executable_by": roles, "api_roles": exposed, **({} if exposed else just.metadata())},
     )

@@ -38,7 +38,8 @@ CASES = [
     Case("near miss", lambda p: [*roles(p),
         # Vault's own functions and ssot's fingerprint function (HMACs, not plaintext)
         fn(p, "vault.create_secret(new_secret text)", ["PUBLIC"]),
-        fn(p, "ssot_audit.vault_fingerprints()", ["acme_auditor", "PUBLIC"], ssot_fingerprints=True),
+        # ssot's fingerprint function returns HMACs: any role but the data API's may hold it
+        fn(p, "ssot_audit.vault_fingerprints()", ["acme_auditor", "report_reader"], ssot_fingerprints=True),
         # executable only by roles trusted with plaintext anyway: the owner, Supabase's service role,
         # a declared automation role, the auditor, a superuser
         fn(p, "public.n8n_token()", ["service_role", "acme_sync", "acme_auditor", "root_like", "owner_role"],
@@ -54,6 +55,8 @@ CASES = [
         fn(p, 'ops.weird(")\nDROP TABLE x; --" text)', ["PUBLIC"]),
         # an overload beside ssot's fingerprint function is not ssot's
         fn(p, "ssot_audit.vault_fingerprints(probe text, raw boolean)", ["acme_agent"], ssot_fingerprints=True),
+        # ...and not the data API's roles, which would publish every secret's name and fingerprint
+        fn(p, "ssot_audit.vault_fingerprints()", ["acme_auditor", "anon"], ssot_fingerprints=True),
         # the old form, which fingerprinted any guess under the key, is not exempt either
         fn(p, "ssot_audit.vault_fingerprints(probe text)", ["report_reader"], ssot_fingerprints=True),
     ], expect=[
@@ -81,6 +84,9 @@ CASES = [
         Expect("function:ssot_audit.vault_fingerprints(probe text, raw boolean)", Severity.HIGH,
                loc("ssot_audit.vault_fingerprints(probe text, raw boolean)"),
                propose_has=['"ssot_audit"."vault_fingerprints"(probe text, raw boolean) FROM "acme_agent";']),
+        Expect("function:ssot_audit.vault_fingerprints()", Severity.HIGH, loc("ssot_audit.vault_fingerprints()"),
+               explain_has=["keyed fingerprint (not the values)"],
+               propose_has=['REVOKE EXECUTE ON FUNCTION "ssot_audit"."vault_fingerprints"() FROM "anon";']),
         Expect("function:ssot_audit.vault_fingerprints(probe text)", Severity.HIGH,
                loc("ssot_audit.vault_fingerprints(probe text)"),
                propose_has=['"ssot_audit"."vault_fingerprints"(probe text) FROM "report_reader";']),

@@ -355,3 +355,27 @@ def test_a_remote_database_is_verified_against_the_declared_ca(tmp_path: Path) -
     info = conninfo_to_dict(target.conninfo)
     assert info["sslmode"] == "verify-full" and info["sslrootcert"] == str(tmp_path / "stacks" / "ca.crt")
     assert info["user"] == "acme_auditor" and info["password"] == "pw-from-env"
+
+
+def test_a_fingerprint_function_that_returns_values_is_a_gap_not_data(
+        estate: str, pg: psycopg.Connection, local_db: localdb.LocalDb, tmp_path: Path) -> None:
+    """Someone with the owner's rights replaces the function, keeping its signature and a correct probe
+    but returning plaintext: nothing it returns reaches the inventory."""
+    from ssot.providers import audit_function as af
+
+    forged = af.BODY.replace(
+        "pg_catalog.encode(extensions.hmac(pg_catalog.convert_to(s.decrypted_secret, 'UTF8'), k.key, 'sha256'), "
+        "'hex')", "s.decrypted_secret")
+    assert forged != af.BODY
+    pg.execute(sql.SQL("CREATE OR REPLACE FUNCTION {}.{}() RETURNS {} LANGUAGE sql STABLE SECURITY DEFINER "
+                       "SET search_path = '' AS {}").format(
+        sql.Identifier(af.SCHEMA), sql.Identifier(af.FUNCTION), sql.SQL(af.RETURNS), sql.Literal(forged)))
+    try:
+        res = source.collect(platform(tmp_path), ctx(local_db, tmp_path))
+        assert [g.object for g in res.gaps] == ["vault fingerprints"]
+        assert "not the function ssot declares" in res.gaps[0].reason
+        values = [str(r[0]) for r in pg.execute("SELECT decrypted_secret FROM vault.decrypted_secrets")]
+        dump = repr([(a.name, a.fingerprint, a.props) for a in res.inventory.assets])
+        assert values and not any(v in dump for v in values)
+    finally:
+        pg.execute(af.create_function_sql())

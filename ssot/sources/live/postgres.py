@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -250,6 +251,9 @@ def _vault(res: SourceResult, rows: list[tuple[Any, ...]], st: _State) -> int:
 Q_FINGERPRINTS = f"SELECT name, fingerprint, is_probe FROM {AUDIT_SCHEMA}.vault_fingerprints()"
 
 
+_HMAC_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 def _fingerprints(res: SourceResult, rows: list[tuple[Any, ...]], st: _State) -> int:
     probe = next((fp for _n, fp, is_probe in rows if is_probe), None)
     if probe is None:
@@ -264,6 +268,12 @@ def _fingerprints(res: SourceResult, rows: list[tuple[Any, ...]], st: _State) ->
             a.props["fingerprint_key_differs"] = True
         return 0
     by_name = {str(n): fp for n, fp, is_probe in rows if not is_probe and n is not None}
+    # An HMAC-SHA256 in hex and nothing else: a function replaced to return something else (a value)
+    # must not have that copied into the inventory, where reports could show it.
+    if not all(isinstance(fp, str) and _HMAC_HEX.fullmatch(fp) for fp in by_name.values()):
+        res.gap("vault fingerprints", f"{AUDIT_SCHEMA}.vault_fingerprints() returned something other than "
+                "hex HMAC-SHA256 digests; it is not the function ssot declares")
+        return 0
     for a in res.inventory.of(Kind.VAULT_SECRET):
         if a.props.get("named") and not a.props.get("fingerprint_key"):
             a.fingerprint = by_name.get(a.name)
