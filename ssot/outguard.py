@@ -12,31 +12,7 @@ It costs one detector pass over the output, which is small.
 
 from __future__ import annotations
 
-import re
 from functools import cache
-from typing import TYPE_CHECKING
-
-from ssot.fingerprint import fingerprint
-
-if TYPE_CHECKING:
-    from ssot.detectors import SecretMatch
-
-_LENGTH = re.compile(r"\((\d+) chars\)\Z")
-
-
-def _span(line: str, m: SecretMatch) -> tuple[int, int] | None:
-    # The match's own fingerprint proves the span, so nothing but the secret is cut out.
-    n = _LENGTH.search(m.redacted)
-    if not n or not m.column:
-        return None
-    start, end = m.column - 1, m.column - 1 + int(n.group(1))
-    if end > len(line):
-        return None
-    try:
-        ok = fingerprint(line[start:end]) == m.fingerprint
-    except UnicodeEncodeError:
-        ok = fingerprint(line[start:end].encode("utf-8", "surrogatepass")) == m.fingerprint
-    return (start, end) if ok else None
 
 
 @cache
@@ -56,23 +32,10 @@ def withhold(text: str) -> str:
     holding a secret that cannot be located exactly is withheld whole rather than risk printing it."""
     if not text:
         return text
-    from ssot.detectors import scan_text  # the plugins load only when there is output to check
+    from ssot.detectors import replace_matches, scan_text  # the plugins load only when there is output
 
     distinctive = _distinctive()
     matches = [m for m in scan_text(text, "<output>") if m.detector in distinctive]
-    if not matches:
-        return text
-    lines = text.split("\n")
-    by_line: dict[int, list[SecretMatch]] = {}
-    for m in matches:
-        by_line.setdefault(m.line, []).append(m)
-    for lineno, ms in by_line.items():
-        line = lines[lineno - 1]
-        spans = [(_span(line, m), m) for m in ms]
-        if any(s is None for s, _ in spans):
-            lines[lineno - 1] = "[line withheld: it holds a secret]"
-            continue
-        for (start, end), m in sorted(((s, m) for s, m in spans if s is not None), key=lambda p: -p[0][0]):
-            line = f"{line[:start]}[withheld: {m.secret_type}, {m.redacted}]{line[end:]}"
-        lines[lineno - 1] = line
-    return "\n".join(lines)
+    return replace_matches(text, matches, mark=lambda m: f"[withheld: {m.secret_type}, {m.redacted}]",
+                           line_withheld="[line withheld: it holds a secret]",
+                           all_withheld="[withheld: it holds a secret]")

@@ -281,6 +281,56 @@ def explain_text(text: str, path: str = "<text>") -> list[tuple[SecretMatch, str
     return list(zip(_to_matches(text, cands), (c.reason for c in cands), strict=True))
 
 
+_REDACTED_LEN = re.compile(r"\((\d+) chars\)")
+
+
+def _span(line: str, m: SecretMatch) -> tuple[int, int] | None:
+    """Where the match sits in its line, proved by recomputing the (keyed) fingerprint, so nothing
+    but the secret is ever cut out."""
+    lm = _REDACTED_LEN.search(m.redacted or "")
+    if not lm:
+        return None
+    n = int(lm.group(1))
+    col = m.column or 0
+    for start in (col - 1, col, col - 2):
+        if 0 <= start and start + n <= len(line):
+            piece = line[start:start + n]
+            try:
+                ok = fingerprint(piece) == m.fingerprint
+            except UnicodeEncodeError:  # a lone surrogate from an undecodable input
+                ok = fingerprint(piece.encode("utf-8", "surrogatepass")) == m.fingerprint
+            if ok:
+                return start, start + n
+    return None
+
+
+def replace_matches(text: str, matches: list[SecretMatch], *, mark: Callable[[SecretMatch], str],
+                    line_withheld: str, all_withheld: str) -> str:
+    """`text` with each match (found in it by `scan_text`) replaced by `mark(match)`. A match that
+    cannot be located exactly withholds its whole line, and one on no line of the text the whole
+    text, rather than risk keeping the value."""
+    if not matches:
+        return text
+    lines = text.split("\n")
+    by_line: dict[int, list[SecretMatch]] = {}
+    for m in matches:
+        by_line.setdefault(m.line, []).append(m)
+    for lineno, ms in by_line.items():
+        idx = lineno - 1
+        if not 0 <= idx < len(lines):
+            return all_withheld
+        line = lines[idx]
+        spans = [(_span(line, m), m) for m in ms]
+        located = [(s, m) for s, m in spans if s is not None]
+        if len(located) != len(spans):
+            lines[idx] = line_withheld
+            continue
+        for (start, end), m in sorted(located, key=lambda p: -p[0][0]):
+            line = f"{line[:start]}{mark(m)}{line[end:]}"
+        lines[idx] = line
+    return "\n".join(lines)
+
+
 def scan_value(value: str, context: str = "") -> list[SecretMatch]:
     """Secrets in one value (a config value, a command, a resource input).
 

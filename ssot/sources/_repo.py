@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ssot.detectors import SecretMatch, scan_text
+from ssot.detectors import SecretMatch, replace_matches, scan_text
 from ssot.errors import ConfigError
-from ssot.fingerprint import fingerprint
 from ssot.inventory import Asset, Kind, Location, Phase, Store
 from ssot.safefile import BOMS, NotRead, decode, display_name, open_regular, os_reason, read_bytes
 
@@ -320,48 +319,14 @@ def secret_assets(text: str, rel: str, context: str, store: Store = Store.REPOSI
     return out
 
 
-_REDACTED_LEN = re.compile(r"\((\d+) chars\)")
-
-
-def _span(line: str, m: SecretMatch) -> tuple[int, int] | None:
-    """Where the match sits in its line, proved by recomputing the (keyed) fingerprint."""
-    lm = _REDACTED_LEN.search(m.redacted or "")
-    if not lm:
-        return None
-    n = int(lm.group(1))
-    col = m.column or 0
-    for start in (col - 1, col, col - 2):
-        if 0 <= start and start + n <= len(line) and fingerprint(line[start:start + n]) == m.fingerprint:
-            return start, start + n
-    return None
-
-
 def scrub(text: str | None, path: str) -> str | None:
     """`text` with every secret literal the detectors find replaced by its redacted shape. A match
     that cannot be located exactly withholds its whole line rather than risk keeping the value."""
     if not text:
         return text
-    matches = scan_text(text, path)
-    if not matches:
-        return text
-    lines = text.split("\n")
-    by_line: dict[int, list[SecretMatch]] = {}
-    for m in matches:
-        by_line.setdefault(m.line, []).append(m)
-    for lineno, ms in by_line.items():
-        idx = lineno - 1
-        if not 0 <= idx < len(lines):
-            return "<withheld: holds a secret literal>"
-        line = lines[idx]
-        spans = [(_span(line, m), m) for m in ms]
-        located = [(s, m) for s, m in spans if s is not None]
-        if len(located) != len(spans):
-            lines[idx] = "<line withheld: holds a secret literal>"
-            continue
-        for (start, end), m in sorted(located, key=lambda p: -p[0][0]):
-            line = f"{line[:start]}<secret {m.secret_type} {m.redacted}>{line[end:]}"
-        lines[idx] = line
-    return "\n".join(lines)
+    return replace_matches(text, scan_text(text, path), mark=lambda m: f"<secret {m.secret_type} {m.redacted}>",
+                           line_withheld="<line withheld: holds a secret literal>",
+                           all_withheld="<withheld: holds a secret literal>")
 
 
 def line_of(text: str, offset: int) -> int:
