@@ -83,7 +83,13 @@ class _DeadlineSocket:
         return io.BufferedReader(socket.SocketIO(self, "rb"), io.DEFAULT_BUFFER_SIZE)  # type: ignore[arg-type]
 
 
-class DeadlineHTTPConnection(http.client.HTTPConnection):
+class _DeadlineConnect:
+    """Connects within the deadline, then bounds every socket operation by it (for HTTPS, the TLS
+    socket the base class made: the mixin runs after the base's whole `connect`)."""
+
+    timeout: Any
+    sock: Any
+
     def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
@@ -91,20 +97,16 @@ class DeadlineHTTPConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         self.timeout = self._deadline.wait(self.timeout if isinstance(self.timeout, (int, float)) else None)
         per_read = self.timeout
-        super().connect()
+        super().connect()  # type: ignore[misc]
         self.sock = _DeadlineSocket(self.sock, self._deadline, per_read)
 
 
-class DeadlineHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
+class DeadlineHTTPConnection(_DeadlineConnect, http.client.HTTPConnection):
+    pass
 
-    def connect(self) -> None:
-        self.timeout = self._deadline.wait(self.timeout if isinstance(self.timeout, (int, float)) else None)
-        per_read = self.timeout
-        super().connect()
-        self.sock = _DeadlineSocket(self.sock, self._deadline, per_read)
+
+class DeadlineHTTPSConnection(_DeadlineConnect, http.client.HTTPSConnection):
+    pass
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
