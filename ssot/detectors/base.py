@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import math
 import re
@@ -122,6 +124,25 @@ def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     if not isinstance(header, dict) or not isinstance(payload, dict) or "alg" not in header:
         return None
     return header, payload
+
+
+_HMAC_ALGS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def jwt_signed_with(token: str, secrets: Sequence[str], algs: Sequence[str] = tuple(_HMAC_ALGS)) -> bool:
+    """Whether a JWT's HMAC signature verifies with one of `secrets` (published ones, such as a
+    local-development or documentation secret), for a header `alg` among `algs`."""
+    parts = jwt_parts(token)
+    alg = str(parts[0].get("alg")) if parts else ""
+    if alg not in algs or alg not in _HMAC_ALGS:
+        return False
+    head, payload, sig = token.split(".")
+    try:
+        given = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    msg = f"{head}.{payload}".encode()
+    return any(hmac.compare_digest(given, hmac.new(k.encode(), msg, _HMAC_ALGS[alg]).digest()) for k in secrets)
 
 
 def jwt_claims(token: str) -> dict[str, Any] | None:

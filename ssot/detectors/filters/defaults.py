@@ -9,13 +9,10 @@ Other published values are kept as SHA-256 digests: this file never spells them 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
 import re
 
-from ssot.detectors.base import jwt_parts
+from ssot.detectors.base import jwt_signed_with
 from ssot.detectors.filters._util import bare
 from ssot.detectors.plugins.postgres import POSTGRES_URI_RE
 
@@ -39,16 +36,7 @@ _CONNINFO_PASSWORD = re.compile(r"(?<![A-Za-z0-9_])password=['\"]?(?P<pw>[^\s'\"
 
 
 def _signed_with_demo_secret(token: str) -> bool:
-    parts = jwt_parts(token)
-    if parts is None or parts[0].get("alg") != "HS256":
-        return False
-    head, payload, sig = token.split(".")
-    try:
-        given = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
-    except (binascii.Error, ValueError):
-        return False
-    expected = hmac.new(SUPABASE_DEMO_JWT_SECRET.encode(), f"{head}.{payload}".encode(), hashlib.sha256).digest()
-    return hmac.compare_digest(given, expected)
+    return jwt_signed_with(token, (SUPABASE_DEMO_JWT_SECRET,), algs=("HS256",))
 
 
 def _local_postgres(s: str, line: str) -> bool:

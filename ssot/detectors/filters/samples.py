@@ -8,17 +8,13 @@ keys are `is_documentation_example`'s.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
 
-from ssot.detectors.base import jwt_parts
+from ssot.detectors.base import jwt_signed_with
 from ssot.detectors.filters._util import bare
 
 # The HMAC secrets jwt.io shows with its sample tokens (older and current site).
 _JWT_IO_SECRETS = ("your-256-bit-secret", "a-string-secret-at-least-256-bits-long")
-_HMAC = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 
 # sha256 of: Stripe's documentation test keys (three generations of docs) and publishable key,
 # GitHub's documentation personal access token.
@@ -35,17 +31,7 @@ _SAMPLE_DIGESTS = frozenset(
 
 
 def _signed_with_jwt_io_secret(token: str) -> bool:
-    parts = jwt_parts(token)
-    digest = _HMAC.get(str(parts[0].get("alg"))) if parts else None
-    if digest is None:
-        return False
-    head, payload, sig = token.split(".")
-    try:
-        given = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
-    except (binascii.Error, ValueError):
-        return False
-    msg = f"{head}.{payload}".encode()
-    return any(hmac.compare_digest(given, hmac.new(k.encode(), msg, digest).digest()) for k in _JWT_IO_SECRETS)
+    return jwt_signed_with(token, _JWT_IO_SECRETS)
 
 
 def is_public_sample_token(secret: str, line: str = "", path: str = "") -> bool:
