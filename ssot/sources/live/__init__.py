@@ -70,6 +70,11 @@ class SourceResult:
         self.gaps.append(g)
         return g
 
+    def unforeseen(self, object: str, exc: BaseException, rest: str = "the rest was not read") -> Gap:
+        """An answer nobody foresaw: a gap naming the exception's type only (its text can quote what
+        the source was handling), never a crash of the whole audit."""
+        return self.gap(object, f"unexpected answer ({type(exc).__name__}); {rest}")
+
     def count(self, object: str, n: int) -> None:
         self.read[object] = self.read.get(object, 0) + n
 

@@ -242,9 +242,8 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
             part(aws, ctx, result, key, deadline)
         except _Stop:
             continue
-        # An answer nobody foresaw is a gap for this part, never a crash of the whole audit.
         except Exception as exc:
-            result.gap(obj, f"unexpected answer ({type(exc).__name__}); the rest of it was not read")
+            result.unforeseen(obj, exc, "the rest of it was not read")
     return result
 
 

@@ -589,9 +589,8 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
     result = SourceResult(NAME, configured=platform.odoo is not None)
     try:
         return _collect(platform, ctx, result)
-    # An answer nobody foresaw is a gap, never a crash of the whole audit.
     except Exception as exc:
-        result.gap("odoo", f"unexpected answer ({type(exc).__name__}); the rest was not read")
+        result.unforeseen("odoo", exc)
         return result
 
 
@@ -634,10 +633,8 @@ def _collect(platform: Platform, ctx: SourceContext, result: SourceResult) -> So
                 continue
             except (_Stop, KeyboardInterrupt):
                 raise
-            # An answer nobody foresaw is a gap for this part, never a crash of the whole audit.
             except Exception as exc:
-                result.gap(_PART_OBJECT[part.__name__], f"unexpected answer ({type(exc).__name__}); this part "
-                           "was not read")
+                result.unforeseen(_PART_OBJECT[part.__name__], exc, "this part was not read")
     except _Stop:
         pass
     return result

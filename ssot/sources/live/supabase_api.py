@@ -70,9 +70,8 @@ def collect(platform: Platform, ctx: SourceContext) -> SourceResult:
     result = SourceResult(NAME, configured=platform.project is not None)
     try:
         return _collect(platform, ctx, result)
-    # An answer nobody foresaw is a gap for this part, never a crash of the whole audit.
     except Exception as exc:
-        result.gap("management api", f"unexpected answer ({type(exc).__name__}); the rest was not read")
+        result.unforeseen("management api", exc)
         return result
 
 
