@@ -14,7 +14,6 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import pytest
 from estate_readme import ESTATE
@@ -89,14 +88,7 @@ def _mgmt(fault: str) -> Setup:
             return server.url.rstrip("/"), {"SSOT_ESTATE_SUPABASE_TOKEN": "sbp_" + "0" * 40}
         if fault == "denied half-way":
             # The project is found, then listing its secrets is refused (a token without that scope).
-            original = server._serve
-
-            def serve(operation: str, *a: Any) -> Any:
-                if operation == "v1-list-all-secrets":
-                    return 403, {"message": "Forbidden resource"}, {}
-                return original(operation, *a)
-
-            server._serve = serve
+            server.refuse("v1-list-all-secrets")
             return server.url.rstrip("/"), {}
         proxy = _proxy(stack, server.url)
         proxy.hang_next(10, 2.5)

@@ -151,14 +151,7 @@ def test_denied_half_way_is_a_gap_and_the_project_is_kept(tmp_path: Path) -> Non
     with running_server(polls_until_healthy=0) as server:
         ref = _seed(server)
         # The project reads, then the secrets listing is refused (a token without the secrets scope).
-        original = server._serve
-
-        def serve(operation: str, *a: Any) -> Any:
-            if operation == "v1-list-all-secrets":
-                return 403, {"message": "Forbidden resource"}, {}
-            return original(operation, *a)
-
-        server._serve = serve
+        server.refuse("v1-list-all-secrets")
         result = SOURCE.collect(_platform(tmp_path, server.url, ref=ref), _ctx())
     assert [(g.object, g.reason) for g in result.gaps] == [
         ("edge function secrets", "the token was refused (HTTP 403)")]

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 import threading
@@ -168,6 +168,7 @@ class MgmtApiServer:
         self._fail_always: int | None = None
         self._required_token: str | None = None
         self._exhaust_window: float | None = None
+        self._refused: dict[str, int] = {}
         self._corrupt_next = False
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -234,6 +235,12 @@ class MgmtApiServer:
         """The next response reports X-RateLimit-Remaining: 0 with this many seconds to the reset."""
         with self.lock:
             self._exhaust_window = reset_seconds
+
+    def refuse(self, operation: str, status: int = 403) -> None:
+        """Every request for this operation (an OpenAPI operationId) is refused, the others served: a
+        token that lacks one scope, a permission missing half-way."""
+        with self.lock:
+            self._refused[operation] = status
 
     def corrupt_next_response(self) -> None:
         """Make the next successful response break its schema, to prove response validation bites."""
@@ -354,6 +361,8 @@ class MgmtApiServer:
 
     def _serve(self, operation: str, ref: str | None, body: Any,
                query: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if operation in self._refused:
+            return self._refused[operation], {"message": "Forbidden resource"}, {}
         if operation == "v1-create-a-project":
             return self._create_project(body)
         if operation == "v1-list-all-projects":
