@@ -8,8 +8,6 @@ its CrossGuard policy. A rule never reads a file, a database or an API: sources 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from typing import Any
 
 from ssot.findings import Finding, Severity
 from ssot.inventory import Asset, Inventory, Location, Phase
+from ssot.plugins import discover
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{2,40}\Z")
 _CLAUSE = re.compile(r"^§[1-7](\.\d+)? ")
@@ -80,17 +79,7 @@ class Rule:
 @cache
 def all_rules() -> tuple[Rule, ...]:
     """Every rule module in this package, validated, in id order."""
-    rules = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        rule = getattr(module, "RULE", None)
-        if not isinstance(rule, Rule):
-            raise TypeError(f"rule module ssot.rules.{info.name} must define RULE = Rule(...)")
-        rule.validate(info.name)
-        rules.append(rule)
-    return tuple(sorted(rules, key=lambda r: r.id))
+    return tuple(sorted(discover(__name__, __path__, "RULE", Rule, "rule"), key=lambda r: r.id))
 
 
 def run_rules(inventory: Inventory, rules: Iterable[Rule] | None = None) -> list[Finding]:

@@ -23,8 +23,6 @@ reaches an Asset, a Gap, an exception message or a log line. Gap reasons are wri
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from ssot.inventory import Inventory, Phase
+from ssot.plugins import discover
 
 if TYPE_CHECKING:
     from ssot.model import Platform
@@ -120,14 +119,4 @@ class LiveSource:
 @cache
 def all_sources() -> tuple[LiveSource, ...]:
     """Every live source module in this package, validated, in name order."""
-    out = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        src = getattr(module, "SOURCE", None)
-        if not isinstance(src, LiveSource):
-            raise TypeError(f"live source module ssot.sources.live.{info.name} must define SOURCE = LiveSource(...)")
-        src.validate(info.name)
-        out.append(src)
-    return tuple(sorted(out, key=lambda s: s.name))
+    return tuple(sorted(discover(__name__, __path__, "SOURCE", LiveSource, "live source"), key=lambda s: s.name))
