@@ -506,3 +506,28 @@ STORE_LABEL = {
     Store.GITHUB_ACTIONS: "GitHub Actions", Store.CRONTAB: "a crontab", Store.N8N: "n8n",
     Store.POSTGRES: "Supabase Postgres", Store.SUPABASE: "the Supabase Management API",
 }
+
+
+def grantee_sql(role: str) -> str:
+    # PUBLIC is a keyword, not a role: quoted, "public" would name a role that does not exist.
+    return "public" if role == "public" else sql_ident(role)
+
+
+def revoke_sql(a: Asset, role: str, schema: str, privs: list[str]) -> str:
+    """The REVOKE that undoes (part of) a GRANT or DEFAULT_PRIVILEGE asset, identifiers quoted."""
+    obj_type = str(a.props.get("object_type") or "table").lower()
+    objects = str_list(a.props.get("objects")) or ["*"]
+    plist = ", ".join(p.lower() for p in privs)
+    who = grantee_sql(role)
+    if a.kind is Kind.DEFAULT_PRIVILEGE:
+        owner = a.props.get("owner")
+        on = {"table": "tables", "sequence": "sequences", "function": "functions"}.get(obj_type, "tables")
+        for_role = f"for role {sql_ident(str(owner))} " if owner else ""
+        return f"alter default privileges {for_role}in schema {sql_ident(schema)} revoke {plist} on {on} from {who};"
+    if obj_type == "schema":
+        return f"revoke {plist} on schema {sql_ident(schema)} from {who};"
+    kind = "sequence" if obj_type == "sequence" else "table"
+    if "*" in objects:
+        return f"revoke {plist} on all {kind}s in schema {sql_ident(schema)} from {who};"
+    targets = ", ".join(sql_ident(*(o.split(".", 1) if "." in o else (schema, o))) for o in objects)
+    return f"revoke {plist} on {kind} {targets} from {who};"

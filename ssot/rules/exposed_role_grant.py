@@ -29,6 +29,7 @@ from ssot.rules._common import (
     PLATFORM_CONFIG,
     SHADOW_DOMAIN,
     label,
+    revoke_sql,
     schema_domains,
     sql_ident,
     str_list,
@@ -52,30 +53,6 @@ def domain_of(asset: Asset, declared: dict[str, str | None]) -> str | None:
     if schema in AGENT_WRITABLE_DOMAINS:
         return schema
     return SHADOW_DOMAIN if SHADOW_DOMAIN in _WORD.findall(schema.lower()) else None
-
-
-def _role_sql(role: str) -> str:
-    # PUBLIC is a keyword, not a role: quoted, "public" would name a role that does not exist.
-    return "public" if role == "public" else sql_ident(role)
-
-
-def revoke_sql(a: Asset, role: str, schema: str, privs: list[str]) -> str:
-    obj_type = str(a.props.get("object_type") or "table").lower()
-    objects = str_list(a.props.get("objects")) or ["*"]
-    plist = ", ".join(p.lower() for p in privs)
-    who = _role_sql(role)
-    if a.kind is Kind.DEFAULT_PRIVILEGE:
-        owner = a.props.get("owner")
-        on = {"table": "tables", "sequence": "sequences", "function": "functions"}.get(obj_type, "tables")
-        for_role = f"for role {sql_ident(str(owner))} " if owner else ""
-        return f"alter default privileges {for_role}in schema {sql_ident(schema)} revoke {plist} on {on} from {who};"
-    if obj_type == "schema":
-        return f"revoke {plist} on schema {sql_ident(schema)} from {who};"
-    kind = "sequence" if obj_type == "sequence" else "table"
-    if "*" in objects:
-        return f"revoke {plist} on all {kind}s in schema {sql_ident(schema)} from {who};"
-    targets = ", ".join(sql_ident(*(o.split(".", 1) if "." in o else (schema, o))) for o in objects)
-    return f"revoke {plist} on {kind} {targets} from {who};"
 
 
 def _alternative(dom: str, schema: str, reads: bool) -> str:

@@ -33,6 +33,7 @@ from ssot.rules._common import (
     justification_index,
     justification_yaml,
     label,
+    revoke_sql,
     safe_token,
     schema_domains,
     secret_name_for,
@@ -170,25 +171,6 @@ def _tables(inv: Inventory, domains: dict[str, str | None]) -> Iterator[Finding]
         )
 
 
-def _revoke_sql(a: Asset, role: str, schema: str, privs: list[str]) -> str:
-    obj_type = str(a.props.get("object_type") or "table").lower()
-    objects = str_list(a.props.get("objects")) or ["*"]
-    plist = ", ".join(p.lower() for p in privs)
-    if a.kind is Kind.DEFAULT_PRIVILEGE:
-        owner = a.props.get("owner")
-        on = {"table": "tables", "sequence": "sequences", "function": "functions"}.get(obj_type, "tables")
-        for_role = f"for role {sql_ident(str(owner))} " if owner else ""
-        return (f"alter default privileges {for_role}in schema {sql_ident(schema)} revoke {plist} on {on} "
-                f"from {sql_ident(role)};")
-    if obj_type == "schema":
-        return f"revoke {plist} on schema {sql_ident(schema)} from {sql_ident(role)};"
-    kind = "sequence" if obj_type == "sequence" else "table"
-    if "*" in objects:
-        return f"revoke {plist} on all {kind}s in schema {sql_ident(schema)} from {sql_ident(role)};"
-    targets = ", ".join(sql_ident(*(o.split(".", 1) if "." in o else (schema, o))) for o in objects)
-    return f"revoke {plist} on {kind} {targets} from {sql_ident(role)};"
-
-
 def _grants(inv: Inventory, domains: dict[str, str | None], kinds: dict[str, str]) -> Iterator[Finding]:
     target = first_schema_with_domain(inv, "ai", "ai")
     reads: dict[tuple[Phase, str], list[Asset]] = {}
@@ -211,7 +193,7 @@ def _grants(inv: Inventory, domains: dict[str, str | None], kinds: dict[str, str
                          f"{a.location.describe()}; schema {schema} has domain {dom or 'unclassified'}, and "
                          "agents write only to ops.*, ai.*, audit.* and analytics.*."),
                 propose=(f"Revoke it (and drop the privilege from the declared grant):\n"
-                         f"    {_revoke_sql(a, role, schema, writes)}\n"
+                         f"    {revoke_sql(a, role, schema, writes)}\n"
                          f"Let the agent write its outputs to {target}.* instead:\n"
                          f"    grant {grant_back} on all tables in schema {sql_ident(target)} to "
                          f"{sql_ident(role)};"),
@@ -231,7 +213,7 @@ def _grants(inv: Inventory, domains: dict[str, str | None], kinds: dict[str, str
             continue
         schemas = sorted({str(g.props.get("schema")) for g in grants})
         first = grants[0]
-        revokes = "\n".join(f"    {_revoke_sql(g, role, str(g.props.get('schema')), ['SELECT'])}"
+        revokes = "\n".join(f"    {revoke_sql(g, role, str(g.props.get('schema')), ['SELECT'])}"
                             for g in grants)
         yield RULE.for_asset(
             first, subject=subject,
