@@ -41,6 +41,7 @@ from ssot.deadline import Deadline, DeadlineExceeded, build_opener, read_capped
 from ssot.errors import ProviderError, SourceUnavailable
 from ssot.names import project_ref_problem
 from ssot.shape import describe
+from ssot.transport import is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +212,7 @@ class ManagementApi:
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ProviderError(f"api_url: expected an http(s) URL such as {DEFAULT_BASE_URL}, "
                                 f"got {describe(base_url)}")
-        if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        if parsed.scheme == "http" and not is_loopback_host(parsed.hostname or ""):
             # A bearer token over plain HTTP to another machine would be readable on the wire.
             raise ProviderError(f"api_url: plain http is only accepted for loopback, got {describe(base_url)}")
         self._token = access_token
